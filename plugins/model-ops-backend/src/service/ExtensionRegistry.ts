@@ -1,0 +1,70 @@
+import {
+  AlertChannel,
+  MetricSource,
+  ModelRuntime,
+} from '@model-ops/plugin-model-ops-node';
+
+/**
+ * Holds what backend modules added through the extension points. An id can be taken once:
+ * a second runtime, source or channel with the same id fails start-up instead of shadowing.
+ *
+ * @internal
+ */
+export class ExtensionRegistry {
+  private readonly runtimes = new Map<string, ModelRuntime>();
+  private readonly metricSources = new Map<string, MetricSource>();
+  private readonly alertChannels = new Map<string, AlertChannel>();
+
+  addRuntimes(runtimes: ModelRuntime[]) {
+    for (const runtime of runtimes) {
+      ExtensionRegistry.add(this.runtimes, runtime, 'runtime');
+    }
+  }
+
+  addMetricSources(sources: MetricSource[]) {
+    for (const source of sources) {
+      ExtensionRegistry.add(this.metricSources, source, 'metric source');
+    }
+  }
+
+  addAlertChannels(channels: AlertChannel[]) {
+    for (const channel of channels) {
+      ExtensionRegistry.add(this.alertChannels, channel, 'alert channel');
+    }
+  }
+
+  runtimeIds(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
+  metricSourceIds(): string[] {
+    return [...this.metricSources.keys()];
+  }
+
+  alertChannelIds(): string[] {
+    return [...this.alertChannels.keys()];
+  }
+
+  getRuntime(id: string): ModelRuntime | undefined {
+    return this.runtimes.get(id);
+  }
+
+  getMetricSource(id: string): MetricSource | undefined {
+    return this.metricSources.get(id);
+  }
+
+  getAlertChannel(id: string): AlertChannel | undefined {
+    return this.alertChannels.get(id);
+  }
+
+  private static add<T extends { id: string }>(
+    map: Map<string, T>,
+    item: T,
+    what: string,
+  ) {
+    if (map.has(item.id)) {
+      throw new Error(`A Model Ops ${what} with id "${item.id}" was added twice`);
+    }
+    map.set(item.id, item);
+  }
+}

@@ -1,0 +1,151 @@
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import {
+  CompoundEntityRef,
+  Entity,
+  getCompoundEntityRef,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ANNOTATION_MODEL_ID,
+  ModelDetails,
+  ModelSpecContext,
+  ModelSummary,
+  isModelEntity,
+  parseModelSpec,
+} from '@model-ops/plugin-model-ops-common';
+import { ModelStore, StoredModel } from '../database/ModelStore';
+
+const ENTITY_FIELDS = [
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.title',
+  'metadata.description',
+  'metadata.annotations',
+  'spec.owner',
+];
+
+/**
+ * Models as the catalog declares them, joined with what the plugin has stored. The catalog is
+ * always asked with the caller's credentials, so a user only sees the models they may see.
+ *
+ * @internal
+ */
+export class ModelsService {
+  constructor(
+    private readonly deps: {
+      catalog: CatalogService;
+      store: ModelStore;
+      logger: LoggerService;
+      specContext: () => ModelSpecContext;
+    },
+  ) {}
+
+  async listModels(credentials: BackstageCredentials): Promise<ModelSummary[]> {
+    const entities: Entity[] = [];
+    for await (const page of this.deps.catalog.streamEntities(
+      {
+        filter: { [`metadata.annotations.${ANNOTATION_MODEL_ID}`]: CATALOG_FILTER_EXISTS },
+        fields: ENTITY_FIELDS,
+      },
+      { credentials },
+    )) {
+      entities.push(...page);
+    }
+    const context = this.deps.specContext();
+    const parsed = entities.map(entity => ({
+      entity,
+      result: parseModelSpec(entity, context),
+    }));
+    const stored = await this.deps.store.getModels(
+      parsed.flatMap(p => (p.result.spec ? [p.result.spec.modelId] : [])),
+    );
+    return parsed
+      .map(({ entity, result }) =>
+        this.toSummary(
+          entity,
+          result,
+          result.spec ? stored.get(result.spec.modelId) : undefined,
+        ),
+      )
+      .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+  }
+
+  async getModel(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<ModelDetails> {
+    const entityRef = stringifyEntityRef(ref);
+    const entity = await this.deps.catalog.getEntityByRef(entityRef, {
+      credentials,
+    });
+    if (!entity) {
+      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
+    }
+    if (!isModelEntity(entity)) {
+      throw new NotFoundError(
+        `${entityRef} is not a model: it has no ${ANNOTATION_MODEL_ID} annotation`,
+      );
+    }
+    const result = parseModelSpec(entity, this.deps.specContext());
+    const modelId = result.spec?.modelId;
+    const [stored, slots, versions] = modelId
+      ? await Promise.all([
+          this.deps.store.getModel(modelId),
+          this.deps.store.getSlots(modelId),
+          this.deps.store.getVersions(modelId),
+        ])
+      : [undefined, [], []];
+    if (stored && stored.entityRef !== entityRef) {
+      // Two entities claim one model id: say so rather than mixing their state.
+      this.deps.logger.warn(
+        `Model id ${modelId} is declared by ${entityRef} but its state belongs to ${stored.entityRef}`,
+      );
+    }
+    return {
+      ...this.toSummary(entity, result, stored),
+      slots,
+      versions,
+      strategy: result.spec?.strategy,
+    };
+  }
+
+  private toSummary(
+    entity: Entity,
+    result: ReturnType<typeof parseModelSpec>,
+    stored: StoredModel | undefined,
+  ): ModelSummary {
+    const { kind, namespace, name } = getCompoundEntityRef(entity);
+    const owner =
+      typeof entity.spec?.owner === 'string'
+        ? stringifyEntityRef(
+            parseEntityRef(entity.spec.owner, {
+              defaultKind: 'group',
+              defaultNamespace: namespace,
+            }),
+          )
+        : undefined;
+    return {
+      entityRef: stringifyEntityRef(entity),
+      kind,
+      namespace,
+      name,
+      title: entity.metadata.title,
+      description: entity.metadata.description,
+      owner,
+      spec: result.spec,
+      problems: result.problems,
+      status: stored?.status ?? 'unknown',
+      productionVersion: stored?.productionVersion,
+      activeSlot: stored?.activeSlot,
+      updatedAt: stored?.updatedAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,192 @@
+import { Config } from '@backstage/config';
+import {
+  AlertRoute,
+  AlertRouteEntry,
+  DEFAULT_ALERT_ROUTE,
+  DEFAULT_RULE_SET,
+  MODEL_METRIC_KEYS,
+  ModelMetric,
+  RuleSet,
+  ThresholdRule,
+} from '@model-ops/plugin-model-ops-common';
+import { Duration } from 'luxon';
+
+/**
+ * A named cost model: what one instance-hour of a slot costs.
+ *
+ * @internal
+ */
+export interface CostModel {
+  name: string;
+  instanceHourUsd: number;
+  instances: number;
+}
+
+/**
+ * The `modelOps` configuration, read and checked once at start-up.
+ *
+ * @internal
+ */
+export interface ModelOpsOptions {
+  ruleSets: Map<string, RuleSet>;
+  alertRoutes: Map<string, AlertRoute>;
+  costModels: Map<string, CostModel>;
+}
+
+/** The cost model used when none is configured: a small instance at $0.10 an hour. */
+export const DEFAULT_COST_MODEL: CostModel = {
+  name: 'default',
+  instanceHourUsd: 0.1,
+  instances: 1,
+};
+
+/**
+ * Parses `90s`, `5m`, `1h`, `1d` or an ISO 8601 duration (`PT2M`) into seconds.
+ *
+ * @internal
+ */
+export function parseDurationSeconds(value: string, key: string): number {
+  const simple = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/);
+  if (simple) {
+    const n = Number(simple[1]);
+    const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[
+      simple[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+    ];
+    return n * factor;
+  }
+  const iso = Duration.fromISO(value.trim());
+  if (iso.isValid) {
+    return iso.as('seconds');
+  }
+  throw new Error(
+    `Invalid duration "${value}" at ${key}; use e.g. "90s", "5m", "1h" or an ISO 8601 duration like "PT5M"`,
+  );
+}
+
+function readRule(config: Config, key: string): ThresholdRule {
+  const metric = config.getString('metric');
+  if (!(MODEL_METRIC_KEYS as string[]).includes(metric)) {
+    throw new Error(
+      `Invalid metric "${metric}" at ${key}.metric; expected one of ${MODEL_METRIC_KEYS.join(
+        ', ',
+      )}`,
+    );
+  }
+  const operator = config.getOptionalString('operator') ?? '>';
+  if (operator !== '>' && operator !== '<') {
+    throw new Error(
+      `Invalid operator "${operator}" at ${key}.operator; expected ">" or "<"`,
+    );
+  }
+  const warning = config.getNumber('warning');
+  const critical = config.getNumber('critical');
+  if (operator === '>' ? critical < warning : critical > warning) {
+    throw new Error(
+      `Invalid levels at ${key}: critical (${critical}) must be ${
+        operator === '>' ? 'at or above' : 'at or below'
+      } warning (${warning})`,
+    );
+  }
+  const forValue = config.getOptionalString('for');
+  return {
+    alert: config.getString('alert'),
+    metric: metric as ModelMetric,
+    operator,
+    warning,
+    critical,
+    forSeconds: forValue
+      ? parseDurationSeconds(forValue, `${key}.for`)
+      : 60,
+  };
+}
+
+function readRouteEntry(config: Config, key: string): AlertRouteEntry {
+  const channels = config.getStringArray('channels');
+  const escalation = config.getOptionalConfig('escalation');
+  if (!escalation) {
+    return { channels };
+  }
+  const threshold = escalation.getNumber('threshold');
+  if (!Number.isInteger(threshold) || threshold < 1) {
+    throw new Error(
+      `Invalid escalation threshold ${threshold} at ${key}.escalation.threshold; expected a whole number of 1 or more`,
+    );
+  }
+  return {
+    channels,
+    escalation: {
+      threshold,
+      windowSeconds: parseDurationSeconds(
+        escalation.getString('window'),
+        `${key}.escalation.window`,
+      ),
+      channels: escalation.getStringArray('channels'),
+    },
+  };
+}
+
+/**
+ * Reads `modelOps` from config, with the built-in defaults for anything not configured. Bad
+ * values fail start-up with the config key in the message; nothing is silently defaulted.
+ *
+ * @internal
+ */
+export function readModelOpsConfig(rootConfig: Config): ModelOpsOptions {
+  const config = rootConfig.getOptionalConfig('modelOps');
+
+  const ruleSets = new Map<string, RuleSet>([
+    [DEFAULT_RULE_SET.name, DEFAULT_RULE_SET],
+  ]);
+  const rulesConfig = config?.getOptionalConfig('rules');
+  for (const name of rulesConfig?.keys() ?? []) {
+    const key = `modelOps.rules.${name}`;
+    const rules = rulesConfig!
+      .getConfigArray(name)
+      .map((rule, index) => readRule(rule, `${key}[${index}]`));
+    ruleSets.set(name, { name, rules });
+  }
+
+  const alertRoutes = new Map<string, AlertRoute>([
+    [DEFAULT_ALERT_ROUTE.name, DEFAULT_ALERT_ROUTE],
+  ]);
+  const routesConfig = config?.getOptionalConfig('alerts.routes');
+  for (const name of routesConfig?.keys() ?? []) {
+    const key = `modelOps.alerts.routes.${name}`;
+    const route = routesConfig!.getConfig(name);
+    const byTypeConfig = route.getOptionalConfig('byType');
+    const byType: Record<string, AlertRouteEntry> = {};
+    for (const type of byTypeConfig?.keys() ?? []) {
+      byType[type] = readRouteEntry(
+        byTypeConfig!.getConfig(type),
+        `${key}.byType.${type}`,
+      );
+    }
+    alertRoutes.set(name, {
+      name,
+      byType,
+      fallback: {
+        channels: route.getOptionalStringArray('fallback') ?? ['notifications'],
+      },
+    });
+  }
+
+  const costModels = new Map<string, CostModel>([
+    [DEFAULT_COST_MODEL.name, DEFAULT_COST_MODEL],
+  ]);
+  const costConfig = config?.getOptionalConfig('capacity.costModels');
+  for (const name of costConfig?.keys() ?? []) {
+    const key = `modelOps.capacity.costModels.${name}`;
+    const model = costConfig!.getConfig(name);
+    const instanceHourUsd = model.getNumber('instanceHourUsd');
+    const instances = model.getOptionalNumber('instances') ?? 1;
+    if (instanceHourUsd < 0) {
+      throw new Error(`Invalid price at ${key}.instanceHourUsd; must not be negative`);
+    }
+    if (!Number.isInteger(instances) || instances < 1) {
+      throw new Error(`Invalid instance count at ${key}.instances; expected a whole number of 1 or more`);
+    }
+    costModels.set(name, { name, instanceHourUsd, instances });
+  }
+
+  return { ruleSets, alertRoutes, costModels };
+}

@@ -1,0 +1,11 @@
+/**
+ * Types, annotations, spec parsing and permissions shared by the Model Ops plugins.
+ *
+ * @packageDocumentation
+ */
+
+export * from './annotations';
+export * from './spec';
+export * from './permissions';
+export * from './rules';
+export * from './api';

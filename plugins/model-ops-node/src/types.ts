@@ -1,0 +1,6 @@
+/**
+ * How serious an alert is.
+ *
+ * @public
+ */
+export type AlertSeverity = 'warning' | 'critical';

@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+/*
+ * The one entry point behind `npm start` and `npm test`.
+ *
+ * A fresh machine may have only Node.js (any version from 20 up) and npm. This script gets what the
+ * repository needs by itself, and skips each step that is already done:
+ *   1. Node 22 (when the running node is not 22 or 24): the `node-<platform>-<arch>@22` package from
+ *      the npm registry, installed into .tools/node. That package ships the C headers too, so native
+ *      modules (better-sqlite3) compile without downloading anything else.
+ *   2. yarn: the release kept in .yarn/releases (yarnPath in .yarnrc.yml), run with that node.
+ *   3. The install: `yarn install` (frozen lockfile under CI), skipped while the lockfile, the
+ *      workspace manifests and the node version are unchanged since the last install.
+ * Then it runs the command.
+ *
+ * Written in plain CommonJS with no dependencies so that it runs on any Node.js from 20 up.
+ */
+'use strict';
+
+const { spawnSync, spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const NODE_MAJOR = '22';
+const SUPPORTED_MAJORS = ['22', '24'];
+
+function log(message) {
+  process.stderr.write(`[model-ops] ${message}\n`);
+}
+
+function fail(message) {
+  log(`error: ${message}`);
+  process.exit(1);
+}
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: 'inherit', ...options });
+  if (result.error) {
+    fail(`${cmd} ${args.join(' ')}: ${result.error.message}`);
+  }
+  return result.status ?? 1;
+}
+
+/** Returns the node binary to use, and the folder with its C headers when we installed it. */
+function ensureNode() {
+  const major = process.versions.node.split('.')[0];
+  if (SUPPORTED_MAJORS.includes(major)) {
+    return { nodeBin: process.execPath, nodeDir: undefined };
+  }
+  const pkg = `node-${process.platform}-${process.arch}`;
+  const toolsDir = path.join(root, '.tools', 'node');
+  const pkgDir = path.join(toolsDir, 'node_modules', pkg);
+  const nodeBin = path.join(pkgDir, 'bin', 'node');
+  if (!fs.existsSync(nodeBin)) {
+    log(`node ${process.versions.node} found; installing Node ${NODE_MAJOR} (${pkg}) into .tools/node`);
+    fs.mkdirSync(toolsDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(toolsDir, 'package.json'),
+      `${JSON.stringify({ private: true, dependencies: { [pkg]: NODE_MAJOR } }, null, 2)}\n`,
+    );
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const status = run(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: toolsDir,
+    });
+    if (status !== 0 || !fs.existsSync(nodeBin)) {
+      fail(`could not install ${pkg}@${NODE_MAJOR} from the npm registry`);
+    }
+  }
+  return { nodeBin, nodeDir: pkgDir };
+}
+
+function yarnRelease() {
+  const rc = fs.readFileSync(path.join(root, '.yarnrc.yml'), 'utf8');
+  const match = rc.match(/^yarnPath:\s*(.+)$/m);
+  if (!match) fail('.yarnrc.yml has no yarnPath');
+  return path.join(root, match[1].trim());
+}
+
+function workspaceManifests() {
+  const files = [path.join(root, 'package.json')];
+  for (const dir of ['packages', 'plugins']) {
+    const base = path.join(root, dir);
+    if (!fs.existsSync(base)) continue;
+    for (const name of fs.readdirSync(base).sort()) {
+      const manifest = path.join(base, name, 'package.json');
+      if (fs.existsSync(manifest)) files.push(manifest);
+    }
+  }
+  return files;
+}
+
+function installFingerprint(nodeBin) {
+  const hash = crypto.createHash('sha256');
+  const version = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  hash.update(`node ${version}\n`);
+  for (const file of [path.join(root, 'yarn.lock'), ...workspaceManifests()]) {
+    hash.update(`${path.relative(root, file)}\n`);
+    if (fs.existsSync(file)) hash.update(fs.readFileSync(file));
+  }
+  return hash.digest('hex');
+}
+
+function buildEnv({ nodeBin, nodeDir }) {
+  const env = { ...process.env };
+  const binDirs = [path.dirname(nodeBin), path.join(root, 'node_modules', '.bin')];
+  env.PATH = [...binDirs, env.PATH ?? ''].join(path.delimiter);
+  if (nodeDir) {
+    // node-gyp builds native modules against these headers instead of downloading them.
+    env.npm_config_nodedir = nodeDir;
+  }
+  return env;
+}
+
+function ensureInstall(ctx, env) {
+  const stampFile = path.join(root, 'node_modules', '.model-ops-install-stamp');
+  const fingerprint = installFingerprint(ctx.nodeBin);
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === fingerprint) {
+    return;
+  }
+  const args = [yarnRelease(), 'install'];
+  if (process.env.CI) args.push('--immutable');
+  log(`installing dependencies (yarn ${args.slice(1).join(' ')})`);
+  const status = run(ctx.nodeBin, args, { cwd: root, env });
+  if (status !== 0) fail('yarn install failed');
+  fs.writeFileSync(stampFile, fingerprint);
+}
+
+function yarn(ctx, env, args) {
+  return run(ctx.nodeBin, [yarnRelease(), ...args], { cwd: root, env });
+}
+
+function findChromium() {
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ].filter(Boolean);
+  return candidates.find(candidate => fs.existsSync(candidate));
+}
+
+function runE2e(ctx, env, extraArgs = []) {
+  const chromium = findChromium();
+  if (!chromium) {
+    const message =
+      'no Chromium found for the browser tests (install Debian\'s "chromium" or set CHROMIUM_PATH)';
+    if (process.env.CI) fail(message);
+    log(`${message}; skipping them`);
+    return 0;
+  }
+  return run(ctx.nodeBin, [path.join(root, 'e2e', 'run.mjs'), ...extraArgs], {
+    cwd: root,
+    env: { ...env, CHROMIUM_PATH: chromium },
+  });
+}
+
+function main() {
+  const [command = 'start', ...rest] = process.argv.slice(2);
+  const ctx = ensureNode();
+  const env = buildEnv(ctx);
+  ensureInstall(ctx, env);
+
+  let status = 0;
+  switch (command) {
+    case 'setup':
+      break;
+    case 'start':
+      // Long-running: hand the terminal to the portal and pass signals through.
+      {
+        const child = spawn(ctx.nodeBin, [yarnRelease(), 'dev', ...rest], {
+          cwd: root,
+          env,
+          stdio: 'inherit',
+        });
+        for (const signal of ['SIGINT', 'SIGTERM']) {
+          process.on(signal, () => child.kill(signal));
+        }
+        child.on('exit', code => process.exit(code ?? 0));
+      }
+      return;
+    case 'test':
+      status = yarn(ctx, env, ['test:unit', ...rest]);
+      if (status === 0) status = runE2e(ctx, env);
+      break;
+    case 'e2e':
+      status = runE2e(ctx, env, rest);
+      break;
+    case 'screenshots':
+      status = runE2e(ctx, env, ['--screenshots', ...rest]);
+      break;
+    case 'bench':
+      status = run(ctx.nodeBin, [path.join(root, 'bench', 'run.mjs'), ...rest], {
+        cwd: root,
+        env,
+      });
+      break;
+    default:
+      fail(`unknown command "${command}" (start, test, e2e, screenshots, bench, setup)`);
+  }
+  process.exit(status);
+}
+
+main();
