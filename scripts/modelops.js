@@ -180,7 +180,8 @@ function main() {
       }
       return;
     case 'test':
-      status = yarn(ctx, env, ['test:unit', ...rest]);
+      // backstage-cli watches unless CI is set; a one-shot run is what this command promises.
+      status = yarn(ctx, { ...env, CI: env.CI || 'true' }, ['test:unit', ...rest]);
       if (status === 0) status = runE2e(ctx, env);
       break;
     case 'e2e':
@@ -189,14 +190,8 @@ function main() {
     case 'screenshots':
       status = runE2e(ctx, env, ['--screenshots', ...rest]);
       break;
-    case 'bench':
-      status = run(ctx.nodeBin, [path.join(root, 'bench', 'run.mjs'), ...rest], {
-        cwd: root,
-        env,
-      });
-      break;
     default:
-      fail(`unknown command "${command}" (start, test, e2e, screenshots, bench, setup)`);
+      fail(`unknown command "${command}" (start, test, e2e, screenshots, setup)`);
   }
   process.exit(status);
 }

@@ -1,4 +1,5 @@
 import {
+  UserInfoService,
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
@@ -27,7 +28,10 @@ import { modelOpsPermissions } from '@model-ops/plugin-model-ops-common';
 export type PortalPolicyMode = 'owners' | 'allow-all';
 
 export class PortalPermissionPolicy implements PermissionPolicy {
-  constructor(private readonly mode: PortalPolicyMode) {}
+  constructor(
+    private readonly mode: PortalPolicyMode,
+    private readonly userInfo: UserInfoService,
+  ) {}
 
   async handle(
     request: PolicyQuery,
@@ -43,11 +47,12 @@ export class PortalPermissionPolicy implements PermissionPolicy {
       if (!user) {
         return { result: AuthorizeResult.DENY };
       }
+      const { ownershipEntityRefs } = await this.userInfo.getUserInfo(
+        user.credentials,
+      );
       return createCatalogConditionalDecision(
         modelOpsPermission,
-        catalogConditions.isEntityOwner({
-          claims: user.identity.ownershipEntityRefs,
-        }),
+        catalogConditions.isEntityOwner({ claims: ownershipEntityRefs }),
       );
     }
     return { result: AuthorizeResult.ALLOW };
@@ -64,9 +69,10 @@ export default createBackendModule({
     reg.registerInit({
       deps: {
         config: coreServices.rootConfig,
+        userInfo: coreServices.userInfo,
         policy: policyExtensionPoint,
       },
-      async init({ config, policy }) {
+      async init({ config, userInfo, policy }) {
         const mode =
           config.getOptionalString('portal.permissionPolicy') ?? 'owners';
         if (mode !== 'owners' && mode !== 'allow-all') {
@@ -74,7 +80,7 @@ export default createBackendModule({
             `Invalid portal.permissionPolicy "${mode}"; expected "owners" or "allow-all"`,
           );
         }
-        policy.setPolicy(new PortalPermissionPolicy(mode));
+        policy.setPolicy(new PortalPermissionPolicy(mode, userInfo));
       },
     });
   },

@@ -1,0 +1,1 @@
+export { ModelOpsPage } from './ModelOpsPage';

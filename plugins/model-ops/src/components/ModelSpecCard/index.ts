@@ -1,0 +1,1 @@
+export { ModelSpecCard, ModelSpecProblems } from './ModelSpecCard';

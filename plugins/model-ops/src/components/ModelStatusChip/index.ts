@@ -1,0 +1,1 @@
+export { ModelStatusChip } from './ModelStatusChip';
