@@ -8,18 +8,31 @@ import { DeploymentStrategy, ModelSpec, ModelSpecProblem } from './spec';
 export type ModelStatus = 'unknown' | 'healthy' | 'warning' | 'critical';
 
 /**
- * The slots a model can have in a runtime.
+ * The slots a model can have in a runtime: `testing` holds the ephemeral instance a pipeline run
+ * tests against, `staging` the candidate, `blue` and `green` the two production colors.
  *
  * @public
  */
-export type SlotName = 'staging' | 'blue' | 'green';
+export type SlotName = 'testing' | 'staging' | 'blue' | 'green';
 
 /**
  * Every slot name.
  *
  * @public
  */
-export const SLOT_NAMES: readonly SlotName[] = ['staging', 'blue', 'green'];
+export const SLOT_NAMES: readonly SlotName[] = [
+  'testing',
+  'staging',
+  'blue',
+  'green',
+];
+
+/**
+ * The two production colors.
+ *
+ * @public
+ */
+export const PRODUCTION_SLOTS: readonly SlotName[] = ['blue', 'green'];
 
 /**
  * What the backend has stored of one slot.
@@ -91,6 +104,8 @@ export interface ListModelsResponse {
  * @public
  */
 export interface ModelDetails extends ModelSummary {
+  /** The stable endpoint production traffic uses (the router, a Service), while one runs. */
+  productionEndpoint?: string;
   slots: SlotState[];
   versions: ModelVersion[];
   strategy?: DeploymentStrategy;

@@ -9,3 +9,4 @@ export * from './spec';
 export * from './permissions';
 export * from './rules';
 export * from './api';
+export * from './deployments';

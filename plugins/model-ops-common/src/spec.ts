@@ -107,11 +107,13 @@ const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$/;
 
 /**
  * Whether the entity declares a model, that is, carries the `model-ops/model-id` annotation.
+ * An empty or invalid id still makes a model: one whose page shows the problem, the same set the
+ * catalog's "annotation exists" filter returns.
  *
  * @public
  */
 export function isModelEntity(entity: Entity): boolean {
-  return Boolean(entity.metadata.annotations?.[ANNOTATION_MODEL_ID]);
+  return entity.metadata.annotations?.[ANNOTATION_MODEL_ID] !== undefined;
 }
 
 /**

@@ -15,9 +15,9 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_MODEL_ID,
   ModelDetails,
+  ModelSpec,
   ModelSpecContext,
   ModelSummary,
-  isModelEntity,
   parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
 import { ModelStore, StoredModel } from '../database/ModelStore';
@@ -45,6 +45,8 @@ export class ModelsService {
       store: ModelStore;
       logger: LoggerService;
       specContext: () => ModelSpecContext;
+      /** The stable production endpoint the model's runtime reports, if it runs. */
+      productionEndpoint?: (spec: ModelSpec) => Promise<string | undefined>;
     },
   ) {}
 
@@ -89,7 +91,9 @@ export class ModelsService {
     if (!entity) {
       throw new NotFoundError(`No entity ${entityRef} in the catalog`);
     }
-    if (!isModelEntity(entity)) {
+    // The same test as the catalog filter of listModels (the annotation is present, even if
+    // empty), so every listed model has details; a bad id is reported as a problem below.
+    if (entity.metadata.annotations?.[ANNOTATION_MODEL_ID] === undefined) {
       throw new NotFoundError(
         `${entityRef} is not a model: it has no ${ANNOTATION_MODEL_ID} annotation`,
       );
@@ -109,8 +113,13 @@ export class ModelsService {
         `Model id ${modelId} is declared by ${entityRef} but its state belongs to ${stored.entityRef}`,
       );
     }
+    const productionEndpoint =
+      stored?.productionVersion && result.spec && this.deps.productionEndpoint
+        ? await this.deps.productionEndpoint(result.spec).catch(() => undefined)
+        : undefined;
     return {
       ...this.toSummary(entity, result, stored),
+      productionEndpoint,
       slots,
       versions,
       strategy: result.spec?.strategy,

@@ -54,8 +54,10 @@ export function parseDurationSeconds(value: string, key: string): number {
     ];
     return n * factor;
   }
-  const iso = Duration.fromISO(value.trim());
-  if (iso.isValid) {
+  const trimmed = value.trim();
+  const iso = Duration.fromISO(trimmed);
+  // Luxon also accepts "P" and "PT" (no amount) and negative amounts ("PT-5M"): refuse them.
+  if (iso.isValid && /\d/.test(trimmed) && !trimmed.includes('-')) {
     return iso.as('seconds');
   }
   throw new Error(

@@ -1,0 +1,364 @@
+import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
+import {
+  DEFAULT_ALERT_ROUTE,
+  DEFAULT_RULE_SET,
+} from '@model-ops/plugin-model-ops-common';
+import {
+  DEFAULT_COST_MODEL,
+  parseDurationSeconds,
+  readModelOpsConfig,
+} from './readModelOpsConfig';
+
+const read = (modelOps: JsonObject) =>
+  readModelOpsConfig(new ConfigReader({ modelOps }));
+
+const rule = (overrides: JsonObject = {}): JsonObject => ({
+  alert: 'slow',
+  metric: 'responseTimeP95',
+  warning: 200,
+  critical: 500,
+  ...overrides,
+});
+
+describe('readModelOpsConfig', () => {
+  it('has the built-in defaults without config', () => {
+    for (const options of [
+      readModelOpsConfig(new ConfigReader({})),
+      read({}),
+      read({ rules: {}, alerts: { routes: {} }, capacity: { costModels: {} } }),
+    ]) {
+      expect([...options.ruleSets.entries()]).toEqual([
+        ['default', DEFAULT_RULE_SET],
+      ]);
+      expect([...options.alertRoutes.entries()]).toEqual([
+        ['default', DEFAULT_ALERT_ROUTE],
+      ]);
+      expect([...options.costModels.entries()]).toEqual([
+        ['default', DEFAULT_COST_MODEL],
+      ]);
+    }
+    expect(DEFAULT_COST_MODEL).toEqual({
+      name: 'default',
+      instanceHourUsd: 0.1,
+      instances: 1,
+    });
+  });
+
+  it('reads a custom rule set next to the default one', () => {
+    const options = read({
+      rules: {
+        strict: [
+          rule({ for: '90s' }),
+          {
+            alert: 'low_throughput',
+            metric: 'throughput',
+            operator: '<',
+            warning: 10,
+            critical: 2,
+            for: 'PT5M',
+          },
+        ],
+      },
+    });
+    expect([...options.ruleSets.keys()]).toEqual(['default', 'strict']);
+    expect(options.ruleSets.get('default')).toBe(DEFAULT_RULE_SET);
+    expect(options.ruleSets.get('strict')).toEqual({
+      name: 'strict',
+      rules: [
+        {
+          alert: 'slow',
+          metric: 'responseTimeP95',
+          operator: '>',
+          warning: 200,
+          critical: 500,
+          forSeconds: 90,
+        },
+        {
+          alert: 'low_throughput',
+          metric: 'throughput',
+          operator: '<',
+          warning: 10,
+          critical: 2,
+          forSeconds: 300,
+        },
+      ],
+    });
+  });
+
+  it('defaults a rule to ">" and one minute, and allows equal levels', () => {
+    const options = read({
+      rules: { flat: [rule({ warning: 300, critical: 300 })] },
+    });
+    expect(options.ruleSets.get('flat')?.rules).toEqual([
+      expect.objectContaining({ operator: '>', forSeconds: 60, warning: 300 }),
+    ]);
+  });
+
+  it('lets a rule set named default replace the built-in one', () => {
+    const options = read({ rules: { default: [rule()] } });
+    expect([...options.ruleSets.keys()]).toEqual(['default']);
+    expect(options.ruleSets.get('default')?.rules).toHaveLength(1);
+    expect(options.ruleSets.get('default')?.rules[0].alert).toBe('slow');
+  });
+
+  it('reads a custom alert route', () => {
+    const options = read({
+      alerts: {
+        routes: {
+          'on-call': {
+            byType: {
+              high_error_rate: {
+                channels: ['pagerduty'],
+                escalation: {
+                  threshold: 2,
+                  window: '3m',
+                  channels: ['email', 'slack'],
+                },
+              },
+              slow: { channels: ['slack'] },
+            },
+            fallback: ['email'],
+          },
+          quiet: {},
+        },
+      },
+    });
+    expect([...options.alertRoutes.keys()]).toEqual([
+      'default',
+      'on-call',
+      'quiet',
+    ]);
+    expect(options.alertRoutes.get('on-call')).toEqual({
+      name: 'on-call',
+      byType: {
+        high_error_rate: {
+          channels: ['pagerduty'],
+          escalation: {
+            threshold: 2,
+            windowSeconds: 180,
+            channels: ['email', 'slack'],
+          },
+        },
+        slow: { channels: ['slack'] },
+      },
+      fallback: { channels: ['email'] },
+    });
+    expect(options.alertRoutes.get('quiet')).toEqual({
+      name: 'quiet',
+      byType: {},
+      fallback: { channels: ['notifications'] },
+    });
+  });
+
+  it('reads custom cost models', () => {
+    const options = read({
+      capacity: {
+        costModels: {
+          gpu: { instanceHourUsd: 2.5, instances: 3 },
+          free: { instanceHourUsd: 0 },
+        },
+      },
+    });
+    expect([...options.costModels.keys()]).toEqual(['default', 'gpu', 'free']);
+    expect(options.costModels.get('gpu')).toEqual({
+      name: 'gpu',
+      instanceHourUsd: 2.5,
+      instances: 3,
+    });
+    expect(options.costModels.get('free')).toEqual({
+      name: 'free',
+      instanceHourUsd: 0,
+      instances: 1,
+    });
+  });
+
+  describe('refuses bad values, naming the config key', () => {
+    it.each<[string, JsonObject, RegExp]>([
+      [
+        'unknown metric',
+        { rules: { strict: [rule({ metric: 'latency' })] } },
+        /"latency" at modelOps\.rules\.strict\[0\]\.metric.*errorRate/,
+      ],
+      [
+        'unknown operator',
+        { rules: { strict: [rule(), rule({ operator: '>=' })] } },
+        /">=" at modelOps\.rules\.strict\[1\]\.operator/,
+      ],
+      [
+        'critical below warning for ">"',
+        { rules: { strict: [rule({ warning: 500, critical: 200 })] } },
+        /at modelOps\.rules\.strict\[0\]: critical \(200\) must be at or above warning \(500\)/,
+      ],
+      [
+        'critical above warning for "<"',
+        {
+          rules: {
+            strict: [rule({ operator: '<', warning: 10, critical: 20 })],
+          },
+        },
+        /at modelOps\.rules\.strict\[0\]: critical \(20\) must be at or below warning \(10\)/,
+      ],
+      [
+        'bad rule duration',
+        { rules: { strict: [rule({ for: 'a while' })] } },
+        /"a while" at modelOps\.rules\.strict\[0\]\.for/,
+      ],
+      [
+        'missing alert',
+        { rules: { strict: [{ metric: 'cpu', warning: 1, critical: 2 }] } },
+        /modelOps\.rules\.strict\[0\]\.alert/,
+      ],
+      [
+        'level that is not a number',
+        { rules: { strict: [rule({ warning: 'high' })] } },
+        /modelOps\.rules\.strict\[0\]\.warning/,
+      ],
+      [
+        'rule set that is not a list',
+        { rules: { strict: rule() } },
+        /modelOps\.rules\.strict/,
+      ],
+      [
+        'escalation threshold of zero',
+        {
+          alerts: {
+            routes: {
+              team: {
+                byType: {
+                  slow: {
+                    channels: ['slack'],
+                    escalation: {
+                      threshold: 0,
+                      window: '5m',
+                      channels: ['email'],
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        /threshold 0 at modelOps\.alerts\.routes\.team\.byType\.slow\.escalation\.threshold/,
+      ],
+      [
+        'fractional escalation threshold',
+        {
+          alerts: {
+            routes: {
+              team: {
+                byType: {
+                  slow: {
+                    channels: ['slack'],
+                    escalation: {
+                      threshold: 1.5,
+                      window: '5m',
+                      channels: ['email'],
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        /modelOps\.alerts\.routes\.team\.byType\.slow\.escalation\.threshold/,
+      ],
+      [
+        'bad escalation window',
+        {
+          alerts: {
+            routes: {
+              team: {
+                byType: {
+                  slow: {
+                    channels: ['slack'],
+                    escalation: {
+                      threshold: 2,
+                      window: 'PT-5M',
+                      channels: ['email'],
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+        /"PT-5M" at modelOps\.alerts\.routes\.team\.byType\.slow\.escalation\.window/,
+      ],
+      [
+        'route entry without channels',
+        { alerts: { routes: { team: { byType: { slow: {} } } } } },
+        /modelOps\.alerts\.routes\.team\.byType\.slow\.channels/,
+      ],
+      [
+        'negative price',
+        { capacity: { costModels: { gpu: { instanceHourUsd: -1 } } } },
+        /modelOps\.capacity\.costModels\.gpu\.instanceHourUsd/,
+      ],
+      [
+        'missing price',
+        { capacity: { costModels: { gpu: { instances: 2 } } } },
+        /modelOps\.capacity\.costModels\.gpu\.instanceHourUsd/,
+      ],
+      [
+        'zero instances',
+        {
+          capacity: {
+            costModels: { gpu: { instanceHourUsd: 1, instances: 0 } },
+          },
+        },
+        /modelOps\.capacity\.costModels\.gpu\.instances/,
+      ],
+      [
+        'fractional instances',
+        {
+          capacity: {
+            costModels: { gpu: { instanceHourUsd: 1, instances: 2.5 } },
+          },
+        },
+        /modelOps\.capacity\.costModels\.gpu\.instances/,
+      ],
+    ])('%s', (_what, modelOps, message) => {
+      expect(() => read(modelOps)).toThrow(message);
+    });
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  it.each<[string, number]>([
+    ['90s', 90],
+    ['5m', 300],
+    ['1h', 3600],
+    ['1d', 86400],
+    ['500ms', 0.5],
+    ['1.5m', 90],
+    [' 2m ', 120],
+    ['10 s', 10],
+    ['0s', 0],
+    ['PT2M', 120],
+    ['PT1M30S', 90],
+    ['PT0.5S', 0.5],
+    ['P1D', 86400],
+  ])('reads %j as %d seconds', (value, seconds) => {
+    expect(parseDurationSeconds(value, 'some.key')).toBe(seconds);
+  });
+
+  it.each([
+    '',
+    'soon',
+    '5',
+    '5 minutes',
+    '5M',
+    '-5m',
+    '1e3s',
+    'pt2m',
+    'P',
+    'PT',
+    'PT-5M',
+    '-PT5M',
+  ])('refuses %j, naming the key', value => {
+    expect(() =>
+      parseDurationSeconds(value, 'modelOps.rules.x[0].for'),
+    ).toThrow(`Invalid duration "${value}" at modelOps.rules.x[0].for`);
+  });
+});
