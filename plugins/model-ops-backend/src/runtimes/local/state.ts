@@ -1,0 +1,160 @@
+import { SlotName } from '@model-ops/plugin-model-ops-common';
+import crypto from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+/** A model server process running one slot. */
+export interface SlotRecord {
+  slot: SlotName;
+  pid: number;
+  port: number;
+  endpoint: string;
+  version: string;
+  /** ISO time the process was started. */
+  startedAt: string;
+  command: string[];
+  artifactPath: string;
+  /** Hash of what was started (command, arguments, environment, artifact, version). */
+  specHash: string;
+}
+
+/** The router process of a model. */
+export interface RouterRecord {
+  pid: number;
+  port: number;
+  startedAt: string;
+  command: string[];
+}
+
+/** One upstream of the router's table. */
+export interface RouteEntry {
+  url: string;
+  weight: number;
+}
+
+/** The state file of one model, `<stateDir>/<modelId>/state.json`. */
+export interface ModelStateFile {
+  schemaVersion: 1;
+  modelId: string;
+  entityRef?: string;
+  /** The router port this model keeps across restarts. */
+  routerPort?: number;
+  router?: RouterRecord;
+  /** The table last applied to the router. */
+  routes?: Partial<Record<SlotName, RouteEntry>>;
+  slots: Partial<Record<SlotName, SlotRecord>>;
+  updatedAt: string;
+}
+
+export const STATE_FILE = 'state.json';
+
+export function emptyState(modelId: string): ModelStateFile {
+  return {
+    schemaVersion: 1,
+    modelId,
+    slots: {},
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** Writes a file atomically: a temporary file in the same folder, then a rename. */
+export async function writeFileAtomic(
+  file: string,
+  content: string,
+  mode = 0o600,
+): Promise<void> {
+  const temp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${crypto
+      .randomBytes(4)
+      .toString('hex')}.tmp`,
+  );
+  const handle = await fsp.open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fsp.rename(temp, file);
+  } catch (e) {
+    await fsp.rm(temp, { force: true });
+    throw e;
+  }
+}
+
+export async function readState(
+  modelDir: string,
+): Promise<ModelStateFile | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path.join(modelDir, STATE_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      return undefined;
+    }
+    throw e;
+  }
+  const parsed = JSON.parse(text) as ModelStateFile;
+  if (parsed?.schemaVersion !== 1 || typeof parsed.modelId !== 'string') {
+    throw new Error(
+      `Unrecognised state file ${path.join(modelDir, STATE_FILE)}`,
+    );
+  }
+  parsed.slots = parsed.slots ?? {};
+  return parsed;
+}
+
+export async function writeState(
+  modelDir: string,
+  state: ModelStateFile,
+): Promise<void> {
+  await writeFileAtomic(
+    path.join(modelDir, STATE_FILE),
+    `${JSON.stringify(state, null, 2)}\n`,
+  );
+}
+
+/** Keeps a log under `maxBytes`: when larger, it moves to `<file>.1` (replacing it) and starts over. */
+export async function rotateLog(file: string, maxBytes: number): Promise<void> {
+  let size: number;
+  try {
+    size = (await fsp.stat(file)).size;
+  } catch {
+    return;
+  }
+  if (size <= maxBytes) {
+    return;
+  }
+  // The servers hold the file open in append mode: copy then truncate, so they keep writing
+  // into the same (now empty) file.
+  await fsp.copyFile(file, `${file}.1`);
+  await fsp.truncate(file, 0);
+}
+
+/** The last `lines` lines of a log (and of its rotated predecessor when needed), newest last. */
+export async function tailLog(file: string, lines: number): Promise<string[]> {
+  if (lines <= 0) {
+    return [];
+  }
+  const read = async (f: string) => {
+    try {
+      return await fsp.readFile(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const split = (text: string) => {
+    const all = text.split('\n');
+    if (all.length && all[all.length - 1] === '') {
+      all.pop();
+    }
+    return all;
+  };
+  let result = split(await read(file));
+  if (result.length < lines) {
+    result = [...split(await read(`${file}.1`)), ...result];
+  }
+  return result.slice(-lines);
+}
