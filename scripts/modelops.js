@@ -79,7 +79,7 @@ function yarnRelease() {
 
 function workspaceManifests() {
   const files = [path.join(root, 'package.json')];
-  for (const dir of ['packages', 'plugins']) {
+  for (const dir of ["packages", "plugins", "examples"]) {
     const base = path.join(root, dir);
     if (!fs.existsSync(base)) continue;
     for (const name of fs.readdirSync(base).sort()) {

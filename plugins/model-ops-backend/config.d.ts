@@ -65,12 +65,122 @@ export interface Config {
     };
     /** Settings of the built-in `local` runtime (child processes on this host). */
     local?: {
-      /** Where the runtime keeps its state and logs. Default `.model-ops/local` in the working directory. */
+      /**
+       * Where the runtime keeps its state, logs and router token. A relative path is resolved
+       * against the backend's working directory. Default `.model-ops/local` in the root of the
+       * monorepo (the nearest parent folder whose package.json has `workspaces`), else in the
+       * working directory.
+       */
       stateDir?: string;
+      /**
+       * The model server each slot runs. Default: `node <repo>/examples/model-server/src/server.ts
+       * --artifact {artifact} --port {port} --host 127.0.0.1 --model-id {modelId}`. The server
+       * must print `{"event":"listening","port":N,...}` on stdout and serve `GET /healthz`.
+       */
+      server?: {
+        /** The executable. Default: the Node.js binary running the backend. */
+        command?: string;
+        /**
+         * Its arguments; `{artifact}`, `{port}` (always `0`: the server picks a free port),
+         * `{modelId}`, `{version}` and `{slot}` are replaced.
+         */
+        args?: string[];
+        /** Working directory of the server. Default: the monorepo root. */
+        cwd?: string;
+        /** Environment variables every server gets (besides PATH, HOME, LANG and TZ). */
+        env?: { [name: string]: string };
+      };
+      /** Fixed router ports by model id, e.g. `{ sentiment-classifier: 7100 }`. */
+      routerPorts?: { [modelId: string]: number };
+      /**
+       * Where routers of models without a fixed port get theirs, e.g. `7100-7199` (the default).
+       * The port a model gets is remembered in the state folder and kept across restarts.
+       */
+      routerPortRange?: string;
+      /** Default time a slot has to print its listening line and be healthy. Default 30. */
+      startupTimeoutSeconds?: number;
+      /** Time a process has to exit after SIGTERM before it is killed. Default 10. */
+      stopTimeoutSeconds?: number;
+      /** Size at which a slot's log is rotated (one old file is kept). Default 1048576. */
+      logMaxBytes?: number;
+      /**
+       * Leave model servers and routers running when the backend stops, for the next start to
+       * adopt. Default false: the backend stops every process it started or adopted.
+       */
+      keepRunningOnShutdown?: boolean;
+    };
+    /** Where model artifacts come from. */
+    artifacts?: {
+      /**
+       * What relative `file:` artifact URIs resolve against, relative to the backend's working
+       * directory. Default: the monorepo root (the nearest folder whose package.json has
+       * `workspaces`).
+       */
+      fileRoot?: string;
+      /**
+       * A JSON file (relative to fileRoot) listing the artifacts the Deploy dialog offers:
+       * `{ "models": { "<model-id>": [{ "version", "uri", "sha256", "summary" }] } }`.
+       */
+      index?: string;
+    };
+    /** The deployment pipeline. */
+    pipeline?: {
+      /** Budgets every model must meet; a model's own under `models.<model-id>.budgets`. */
+      budgets?: PipelineBudgetsConfig;
+      models?: {
+        [modelId: string]: {
+          budgets?: PipelineBudgetsConfig;
+        };
+      };
+      /**
+       * A JSON file (relative to artifacts.fileRoot) of production-like inputs sent through
+       * the production endpoint to verify a new version: a list of strings, `{ "inputs": [...] }`,
+       * or `{ "cases": [{ "input": ... }] }` as in an artifact's tests.json.
+       */
+      verificationFile?: string;
+      /** How long a worker's claim on a run lasts without renewal. Default 30. */
+      leaseSeconds?: number;
+      /** How often each backend replica looks for runs to execute. Default 2. */
+      pollIntervalSeconds?: number;
+      /** How many runs one replica executes at once. Default 4. */
+      maxConcurrentRuns?: number;
+    };
+    /** The demo: deploy a first version of every demo model at start. */
+    demo?: {
+      /** Deploy `version` of each model that has none in production and no run yet. */
+      bootstrap?: boolean;
+      /** Default 1.0.0. */
+      version?: string;
     };
     monitoring?: {
       /** How often metrics are collected. Default every 60 seconds. */
       schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
+  };
+}
+
+/** Budgets a version must meet in the testing stage and in production verification. */
+interface PipelineBudgetsConfig {
+  performance?: {
+    /** Sequential requests measured. Default 50. */
+    requests?: number;
+    /** The p95 latency budget in milliseconds. Default 100. */
+    p95BudgetMs?: number;
+  };
+  load?: {
+    /** Concurrent clients. Default 4. */
+    concurrency?: number;
+    /** Default 3. */
+    durationSeconds?: number;
+    /** Default 1. */
+    maxErrorRatePct?: number;
+    /** Default 20. */
+    minThroughputRps?: number;
+  };
+  verification?: {
+    /** Probe requests that must all reach the new version. Default 10. */
+    probes?: number;
+    /** Default 0. */
+    maxErrorRatePct?: number;
   };
 }

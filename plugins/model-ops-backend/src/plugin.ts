@@ -7,6 +7,7 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import {
   BUILT_IN_METRIC_SOURCES,
   BUILT_IN_RUNTIMES,
+  ModelSpecContext,
   modelOpsPermissions,
 } from '@model-ops/plugin-model-ops-common';
 import {
@@ -14,11 +15,19 @@ import {
   modelOpsMetricSourcesExtensionPoint,
   modelOpsRuntimesExtensionPoint,
 } from '@model-ops/plugin-model-ops-node';
+import path from 'node:path';
 import { DatabaseModelStore } from './database/DatabaseModelStore';
+import { ArtifactFetcher } from './deployments/ArtifactFetcher';
+import { DemoBootstrap } from './deployments/DemoBootstrap';
+import { DeploymentsService } from './deployments/DeploymentsService';
+import { PipelineWorker } from './deployments/PipelineWorker';
+import { readPipelineOptions } from './deployments/pipelineConfig';
+import { RunStore } from './deployments/RunStore';
+import { createLocalRuntime } from './runtimes/local';
+import { ExtensionRegistry } from './service/ExtensionRegistry';
 import { ModelsService } from './service/ModelsService';
 import { readModelOpsConfig } from './service/readModelOpsConfig';
 import { createRouter } from './service/router';
-import { ExtensionRegistry } from './service/ExtensionRegistry';
 
 /**
  * The Model Ops backend plugin.
@@ -46,7 +55,12 @@ export const modelOpsPlugin = createBackendPlugin({
         database: coreServices.database,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
+        permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
       },
       async init({
@@ -55,30 +69,102 @@ export const modelOpsPlugin = createBackendPlugin({
         database,
         httpRouter,
         httpAuth,
+        auth,
+        permissions,
         permissionsRegistry,
+        auditor,
+        scheduler,
+        lifecycle,
         catalog,
       }) {
         const options = readModelOpsConfig(config);
+        const pipelineOptions = await readPipelineOptions(config);
         permissionsRegistry.addPermissions(modelOpsPermissions);
 
+        // The built-in local runtime; a module may add others (or replace none: ids are unique).
+        const local = createLocalRuntime({ config, logger });
+        if (!extensions.getRuntime(local.id)) {
+          extensions.addRuntimes([local]);
+        }
+        lifecycle.addShutdownHook(() => local.shutdown());
+
+        const specContext = (): ModelSpecContext => ({
+          runtimes: [...new Set([...BUILT_IN_RUNTIMES, ...extensions.runtimeIds()])],
+          metricSources: [
+            ...new Set([...BUILT_IN_METRIC_SOURCES, ...extensions.metricSourceIds()]),
+          ],
+          ruleSets: [...options.ruleSets.keys()],
+          alertRoutes: [...options.alertRoutes.keys()],
+          costModels: [...options.costModels.keys()],
+        });
+
         const store = await DatabaseModelStore.create({ database });
+        const runs = new RunStore(await database.getClient());
         const models = new ModelsService({
           catalog,
           store,
           logger,
-          specContext: () => ({
-            runtimes: [...BUILT_IN_RUNTIMES, ...extensions.runtimeIds()],
-            metricSources: [
-              ...BUILT_IN_METRIC_SOURCES,
-              ...extensions.metricSourceIds(),
-            ],
-            ruleSets: [...options.ruleSets.keys()],
-            alertRoutes: [...options.alertRoutes.keys()],
-            costModels: [...options.costModels.keys()],
-          }),
+          specContext,
+          productionEndpoint: async spec => {
+            const runtime = extensions.getRuntime(spec.runtime);
+            const description = await runtime?.describe({
+              model: { modelId: spec.modelId, entityRef: spec.entityRef },
+            });
+            return description?.productionEndpoint;
+          },
         });
 
-        const router = await createRouter({ httpAuth, models });
+        const worker = new PipelineWorker({
+          runs,
+          models: store,
+          fetcher: new ArtifactFetcher({
+            cacheDir: pipelineOptions.cacheDir,
+            fileRoot: pipelineOptions.fileRoot,
+          }),
+          options: pipelineOptions,
+          logger: logger.child({ task: 'model-ops-pipeline' }),
+          getRuntime: id => extensions.getRuntime(id),
+        });
+
+        const artifactIndex = config.getOptionalString('modelOps.artifacts.index');
+        const deployments = new DeploymentsService({
+          catalog,
+          permissions,
+          auditor,
+          runs,
+          models: store,
+          specContext,
+          artifactIndexFile: artifactIndex
+            ? path.resolve(pipelineOptions.fileRoot, artifactIndex)
+            : undefined,
+          onRunCreated: () => void worker.poll(),
+        });
+
+        worker.start();
+        lifecycle.addShutdownHook(() => worker.stop());
+
+        if (config.getOptionalBoolean('modelOps.demo.bootstrap')) {
+          const bootstrap = new DemoBootstrap({
+            catalog,
+            auth,
+            deployments,
+            runs,
+            store,
+            specContext,
+            logger: logger.child({ task: 'model-ops-demo-bootstrap' }),
+            version: config.getOptionalString('modelOps.demo.version') ?? '1.0.0',
+          });
+          await scheduler.scheduleTask({
+            id: 'model-ops-demo-bootstrap',
+            frequency: { seconds: 15 },
+            timeout: { minutes: 2 },
+            initialDelay: { seconds: 5 },
+            scope: 'global',
+            fn: () => bootstrap.run(),
+          });
+        }
+
+        const router = await createRouter({ httpAuth, models, deployments });
         router.use(MiddlewareFactory.create({ config, logger }).error());
         httpRouter.use(router);
       },

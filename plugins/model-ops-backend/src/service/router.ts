@@ -1,5 +1,7 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import express from 'express';
+import { DeploymentsService } from '../deployments/DeploymentsService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { ModelsService } from './ModelsService';
 
@@ -11,23 +13,71 @@ import { ModelsService } from './ModelsService';
 export async function createRouter(options: {
   httpAuth: HttpAuthService;
   models: ModelsService;
+  deployments: DeploymentsService;
 }): Promise<express.Router> {
-  const { httpAuth, models } = options;
+  const { httpAuth, models, deployments } = options;
   const router = await createOpenApiRouter();
+  const credentialsOf = (req: express.Request) =>
+    httpAuth.credentials(req, { allow: ['user', 'service'] });
 
   router.get('/models', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    res.json({ items: await models.listModels(credentials) });
+    res.json({ items: await models.listModels(await credentialsOf(req)) });
   });
 
   router.get('/entities/:kind/:namespace/:name', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
     const { kind, namespace, name } = req.params;
-    res.json(await models.getModel({ kind, namespace, name }, credentials));
+    res.json(await models.getModel({ kind, namespace, name }, await credentialsOf(req)));
+  });
+
+  router.post('/deployments', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    const run = await deployments.create(req.body as any, { credentials, request: req });
+    res.status(202).json(run);
+  });
+
+  router.get('/deployments/:id', async (req, res) => {
+    res.json(await deployments.get(req.params.id, await credentialsOf(req)));
+  });
+
+  router.post('/deployments/:id/cancel', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    res.status(202).json(await deployments.cancel(req.params.id, { credentials, request: req }));
+  });
+
+  router.get('/entities/:kind/:namespace/:name/deployments', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+    if (limit !== undefined && !(limit >= 1 && limit <= 100)) {
+      throw new InputError('limit must be a whole number from 1 to 100');
+    }
+    res.json(
+      await deployments.list(
+        { kind, namespace, name },
+        { limit, cursor: req.query.cursor },
+        await credentialsOf(req),
+      ),
+    );
+  });
+
+  router.post('/entities/:kind/:namespace/:name/rollback', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    const credentials = await credentialsOf(req);
+    const run = await deployments.rollback(
+      { kind, namespace, name },
+      (req.body ?? {}) as { toVersion?: unknown },
+      { credentials, request: req },
+    );
+    res.status(202).json(run);
+  });
+
+  router.get('/entities/:kind/:namespace/:name/artifacts', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json({
+      items: await deployments.availableVersions(
+        { kind, namespace, name },
+        await credentialsOf(req),
+      ),
+    });
   });
 
   return router;

@@ -1,5 +1,9 @@
 import { Entity } from '@backstage/catalog-model';
-import { ModelDetails } from '@model-ops/plugin-model-ops-common';
+import {
+  DeploymentRun,
+  DeploymentStage,
+  ModelDetails,
+} from '@model-ops/plugin-model-ops-common';
 
 export const modelEntity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
@@ -101,3 +105,120 @@ export const badModel: ModelDetails = {
     },
   ],
 };
+
+const stage = (
+  name: DeploymentStage['name'],
+  status: DeploymentStage['status'],
+  extra: Partial<DeploymentStage> = {},
+): DeploymentStage => ({
+  name,
+  status,
+  checks: [],
+  errors: [],
+  metrics: {},
+  ...extra,
+});
+
+const baseRun: DeploymentRun = {
+  id: 'run-1',
+  modelId: 'sentiment-classifier',
+  entityRef: 'component:default/sentiment-classifier',
+  kind: 'deploy',
+  version: '1.1.0',
+  artifact: { uri: 'file:examples/models/sentiment-classifier/1.1.0', sha256: 'a'.repeat(64) },
+  config: {},
+  strategy: 'recreate',
+  runtime: 'local',
+  status: 'succeeded',
+  createdBy: 'user:default/guest',
+  cancelRequested: false,
+  createdAt: '2026-11-26T08:00:00.000Z',
+  startedAt: '2026-11-26T08:00:00.000Z',
+  finishedAt: '2026-11-26T08:00:20.000Z',
+  stages: [],
+};
+
+export const runningRun: DeploymentRun = {
+  ...baseRun,
+  id: 'run-running',
+  status: 'running',
+  stage: 'testing',
+  finishedAt: undefined,
+  stages: [
+    stage('validation', 'succeeded', {
+      durationMs: 120,
+      checks: [{ name: 'checksum', ok: true, detail: 'manifest sha256 aaa', at: baseRun.createdAt }],
+    }),
+    stage('testing', 'running', {
+      checks: [{ name: 'functional: praise', ok: true, detail: '"positive"', at: baseRun.createdAt }],
+    }),
+    stage('staging', 'pending'),
+    stage('production', 'pending'),
+  ],
+};
+
+export const failedRun: DeploymentRun = {
+  ...baseRun,
+  id: 'run-failed',
+  version: '2.0.0',
+  status: 'failed',
+  error: '10 of 12 functional cases failed',
+  stages: [
+    stage('validation', 'succeeded', { durationMs: 90 }),
+    stage('testing', 'failed', {
+      durationMs: 1500,
+      errors: ['10 of 12 functional cases failed'],
+      metrics: { functionalPassed: 2, functionalFailed: 10 },
+      checks: [
+        {
+          name: 'functional: praise',
+          ok: false,
+          detail: 'expected "positive", got "negative" for input "I love it"',
+          at: baseRun.createdAt,
+        },
+      ],
+    }),
+    stage('staging', 'skipped'),
+    stage('production', 'skipped'),
+  ],
+};
+
+export const rolledBackRun: DeploymentRun = {
+  ...baseRun,
+  id: 'run-rolled-back',
+  version: '2.2.0',
+  status: 'rolled_back',
+  previousVersion: '1.1.0',
+  error: 'Production verification failed: error rate 60 % (max 0 %)',
+  stages: [
+    stage('validation', 'succeeded', { durationMs: 80 }),
+    stage('testing', 'succeeded', {
+      durationMs: 4200,
+      metrics: { p95Ms: 2.4, throughputRps: 812.5, errorRatePct: 0 },
+    }),
+    stage('staging', 'succeeded', { durationMs: 900 }),
+    stage('production', 'failed', {
+      durationMs: 2100,
+      errors: ['Production verification failed: error rate 60 % (max 0 %)'],
+      checks: [
+        { name: 'rollback', ok: true, detail: '1.1.0 serves production again', at: baseRun.createdAt },
+      ],
+    }),
+  ],
+};
+
+export const succeededRun: DeploymentRun = {
+  ...baseRun,
+  id: 'run-ok',
+  version: '1.0.0',
+  stages: okStages(),
+};
+
+function okStages(): DeploymentStage[] {
+  return [
+    stage('validation', 'succeeded', { durationMs: 100 }),
+    stage('testing', 'succeeded', { durationMs: 4000 }),
+    stage('staging', 'succeeded', { durationMs: 800 }),
+    stage('production', 'succeeded', { durationMs: 1200 }),
+  ];
+}

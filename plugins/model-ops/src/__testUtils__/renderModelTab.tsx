@@ -1,19 +1,43 @@
 import { ReactElement } from 'react';
 import { Entity } from '@backstage/catalog-model';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import {
+  TestApiProvider,
+  mockApis,
+  renderInTestApp,
+} from '@backstage/test-utils';
 import { ModelOpsApi, modelOpsApiRef } from '../api';
 import { modelEntity } from './fixtures';
 
-/** Renders a tab for an entity with a given Model Ops API behind it. */
+/**
+ * Renders a tab for an entity with a given Model Ops API behind it. Calls the test does not
+ * stub answer as an empty backend would; permissions are allowed unless `deny` is set.
+ */
 export function renderModelTab(
   element: ReactElement,
   api: Partial<ModelOpsApi>,
-  entity: Entity = modelEntity,
+  options: { entity?: Entity; deny?: boolean } = {},
 ) {
+  const fullApi: Partial<ModelOpsApi> = {
+    listDeployments: jest.fn().mockResolvedValue({ items: [] }),
+    listArtifacts: jest.fn().mockResolvedValue({ items: [] }),
+    ...api,
+  };
   return renderInTestApp(
-    <TestApiProvider apis={[[modelOpsApiRef, api]]}>
-      <EntityProvider entity={entity}>{element}</EntityProvider>
+    <TestApiProvider
+      apis={[
+        [modelOpsApiRef, fullApi],
+        [
+          permissionApiRef,
+          mockApis.permission({
+            authorize: options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+          }),
+        ],
+      ]}
+    >
+      <EntityProvider entity={options.entity ?? modelEntity}>{element}</EntityProvider>
     </TestApiProvider>,
     { mountedRoutes: {} },
   );

@@ -1,6 +1,10 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import {
+  AvailableVersion,
+  CreateDeploymentRequest,
+  DeploymentRun,
+  ListDeploymentsResponse,
   ListModelsResponse,
   ModelDetails,
 } from '@model-ops/plugin-model-ops-common';
@@ -13,6 +17,15 @@ import {
 export interface ModelOpsApi {
   listModels(): Promise<ListModelsResponse>;
   getModel(entity: CompoundEntityRef): Promise<ModelDetails>;
+  listDeployments(
+    entity: CompoundEntityRef,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<ListDeploymentsResponse>;
+  getDeployment(id: string): Promise<DeploymentRun>;
+  createDeployment(request: CreateDeploymentRequest): Promise<DeploymentRun>;
+  cancelDeployment(id: string): Promise<DeploymentRun>;
+  rollback(entity: CompoundEntityRef, toVersion?: string): Promise<DeploymentRun>;
+  listArtifacts(entity: CompoundEntityRef): Promise<{ items: AvailableVersion[] }>;
 }
 
 /**

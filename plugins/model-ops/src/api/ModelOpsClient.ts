@@ -2,6 +2,10 @@ import { CompoundEntityRef, stringifyEntityRef } from '@backstage/catalog-model'
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  AvailableVersion,
+  CreateDeploymentRequest,
+  DeploymentRun,
+  ListDeploymentsResponse,
   ListModelsResponse,
   ModelDetails,
   entityRoutePath,
@@ -30,9 +34,57 @@ export class ModelOpsClient implements ModelOpsApi {
     return this.get<ModelDetails>(entityRoutePath(stringifyEntityRef(entity)));
   }
 
-  private async get<T>(path: string): Promise<T> {
+  listDeployments(
+    entity: CompoundEntityRef,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<ListDeploymentsResponse> {
+    const query = new URLSearchParams();
+    if (options.limit) query.set('limit', String(options.limit));
+    if (options.cursor) query.set('cursor', options.cursor);
+    const suffix = query.toString() ? `?${query}` : '';
+    return this.get(
+      `${entityRoutePath(stringifyEntityRef(entity))}/deployments${suffix}`,
+    );
+  }
+
+  getDeployment(id: string): Promise<DeploymentRun> {
+    return this.get(`/deployments/${encodeURIComponent(id)}`);
+  }
+
+  createDeployment(request: CreateDeploymentRequest): Promise<DeploymentRun> {
+    return this.post('/deployments', request);
+  }
+
+  cancelDeployment(id: string): Promise<DeploymentRun> {
+    return this.post(`/deployments/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  rollback(entity: CompoundEntityRef, toVersion?: string): Promise<DeploymentRun> {
+    return this.post(
+      `${entityRoutePath(stringifyEntityRef(entity))}/rollback`,
+      toVersion ? { toVersion } : {},
+    );
+  }
+
+  listArtifacts(entity: CompoundEntityRef): Promise<{ items: AvailableVersion[] }> {
+    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/artifacts`);
+  }
+
+  private get<T>(path: string): Promise<T> {
+    return this.request<T>(path);
+  }
+
+  private post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  private async request<T>(path: string, init?: RequestInit): Promise<T> {
     const baseUrl = await this.discoveryApi.getBaseUrl('model-ops');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`);
+    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }

@@ -1,17 +1,34 @@
+import { useEffect, useState } from 'react';
 import {
   EmptyState,
   InfoCard,
+  ResponseErrorPanel,
   StructuredMetadataTable,
   Table,
   TableColumn,
 } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { usePermission } from '@backstage/plugin-permission-react';
 import {
+  ACTIVE_RUN_STATUSES,
+  DeploymentRun,
   ModelDetails,
   ModelVersion,
   SlotState,
+  modelOpsDeploymentCreatePermission,
+  modelOpsDeploymentRollbackPermission,
 } from '@model-ops/plugin-model-ops-common';
+import Box from '@material-ui/core/Box';
+import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
+import Tooltip from '@material-ui/core/Tooltip';
+import { modelOpsApiRef } from '../../api';
+import { useDeployments } from '../../hooks/useDeployments';
 import { ModelContentLayout } from '../ModelContentLayout';
+import { DeployDialog } from './DeployDialog';
+import { RollbackDialog } from './RollbackDialog';
+import { RunDetails } from './RunDetails';
+import { RunsTable } from './RunsTable';
 
 const slotColumns: TableColumn<SlotState>[] = [
   { title: 'Slot', field: 'slot' },
@@ -43,9 +60,50 @@ const versionColumns: TableColumn<ModelVersion>[] = [
   },
 ];
 
-function Production(props: { model: ModelDetails }) {
-  const { model } = props;
+/** A button that explains itself when the caller may not use it. */
+function GuardedButton(props: {
+  allowed: boolean;
+  denied: string;
+  disabled?: boolean;
+  onClick: () => void;
+  children: string;
+  color?: 'primary' | 'secondary' | 'default';
+}) {
+  const button = (
+    <span>
+      <Button
+        variant={props.color === 'primary' ? 'contained' : 'outlined'}
+        color={props.color ?? 'default'}
+        disabled={!props.allowed || props.disabled}
+        onClick={props.onClick}
+        style={{ marginRight: 8 }}
+      >
+        {props.children}
+      </Button>
+    </span>
+  );
+  return props.allowed ? button : <Tooltip title={props.denied}>{button}</Tooltip>;
+}
+
+function Production(props: {
+  model: ModelDetails;
+  activeRun?: DeploymentRun;
+  rollbackVersions: string[];
+  onDeploy: () => void;
+  onRollback: () => void;
+  onCancel: (run: DeploymentRun) => void;
+}) {
+  const { model, activeRun } = props;
   const active = model.slots.find(slot => slot.active);
+  const canDeploy = usePermission({
+    permission: modelOpsDeploymentCreatePermission,
+    resourceRef: model.entityRef,
+  });
+  const canRollback = usePermission({
+    permission: modelOpsDeploymentRollbackPermission,
+    resourceRef: model.entityRef,
+  });
+  const blocked = model.problems.length > 0;
   return (
     <InfoCard title="Production">
       {model.productionVersion ? (
@@ -53,7 +111,7 @@ function Production(props: { model: ModelDetails }) {
           metadata={{
             Version: model.productionVersion,
             'Active slot': model.activeSlot ?? '—',
-            Endpoint: active?.endpoint ?? '—',
+            Endpoint: model.productionEndpoint ?? active?.endpoint ?? '—',
             Strategy: model.strategy ?? model.spec?.strategy ?? '—',
           }}
         />
@@ -66,7 +124,109 @@ function Production(props: { model: ModelDetails }) {
           } has not been deployed. Its runs, slots and versions appear here once it is.`}
         />
       )}
+      <Box mt={2}>
+        <GuardedButton
+          color="primary"
+          allowed={canDeploy.allowed}
+          denied="You may not deploy this model"
+          disabled={blocked || Boolean(activeRun)}
+          onClick={props.onDeploy}
+        >
+          Deploy
+        </GuardedButton>
+        <GuardedButton
+          allowed={canRollback.allowed}
+          denied="You may not roll this model back"
+          disabled={Boolean(activeRun) || props.rollbackVersions.length === 0}
+          onClick={props.onRollback}
+        >
+          Rollback
+        </GuardedButton>
+        {activeRun && (
+          <GuardedButton
+            color="secondary"
+            allowed={canRollback.allowed}
+            denied="You may not cancel runs of this model"
+            disabled={activeRun.cancelRequested}
+            onClick={() => props.onCancel(activeRun)}
+          >
+            {activeRun.cancelRequested ? 'Cancelling…' : 'Cancel run'}
+          </GuardedButton>
+        )}
+      </Box>
     </InfoCard>
+  );
+}
+
+function Deployments(props: { model: ModelDetails; refreshModel: () => void }) {
+  const { model, refreshModel } = props;
+  const api = useApi(modelOpsApiRef);
+  const { runs, error, refresh } = useDeployments({ onSettled: refreshModel });
+  const [selectedId, setSelectedId] = useState<string>();
+  const [deployOpen, setDeployOpen] = useState(false);
+  const [rollbackOpen, setRollbackOpen] = useState(false);
+  const [actionError, setActionError] = useState<Error>();
+  const activeRun = runs?.find(r => ACTIVE_RUN_STATUSES.includes(r.status));
+  const selected = runs?.find(r => r.id === selectedId) ?? runs?.[0];
+
+  useEffect(() => {
+    if (activeRun) setSelectedId(activeRun.id);
+  }, [activeRun?.id]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const rollbackVersions = Array.from(
+    new Set(
+      (runs ?? [])
+        .filter(r => r.status === 'succeeded' && r.version !== model.productionVersion)
+        .map(r => r.version),
+    ),
+  );
+
+  const started = (run: DeploymentRun) => {
+    setSelectedId(run.id);
+    refresh();
+  };
+
+  return (
+    <>
+      <Grid item xs={12}>
+        <Production
+          model={model}
+          activeRun={activeRun}
+          rollbackVersions={rollbackVersions}
+          onDeploy={() => setDeployOpen(true)}
+          onRollback={() => setRollbackOpen(true)}
+          onCancel={run =>
+            api
+              .cancelDeployment(run.id)
+              .then(refresh)
+              .catch(e => setActionError(e))
+          }
+        />
+      </Grid>
+      {(error || actionError) && (
+        <Grid item xs={12}>
+          <ResponseErrorPanel error={(error ?? actionError)!} />
+        </Grid>
+      )}
+      {selected && (
+        <Grid item xs={12}>
+          <RunDetails run={selected} />
+        </Grid>
+      )}
+      <Grid item xs={12}>
+        <RunsTable runs={runs ?? []} selectedId={selected?.id} onSelect={r => setSelectedId(r.id)} />
+      </Grid>
+      <DeployDialog open={deployOpen} onClose={() => setDeployOpen(false)} onStarted={started} />
+      {rollbackOpen && (
+        <RollbackDialog
+          open={rollbackOpen}
+          currentVersion={model.productionVersion}
+          versions={rollbackVersions}
+          onClose={() => setRollbackOpen(false)}
+          onStarted={started}
+        />
+      )}
+    </>
   );
 }
 
@@ -74,11 +234,9 @@ function Production(props: { model: ModelDetails }) {
 export function DeploymentsContent() {
   return (
     <ModelContentLayout>
-      {model => (
+      {(model, retry) => (
         <>
-          <Grid item xs={12}>
-            <Production model={model} />
-          </Grid>
+          <Deployments model={model} refreshModel={retry} />
           <Grid item xs={12}>
             <Table<SlotState>
               title="Slots"

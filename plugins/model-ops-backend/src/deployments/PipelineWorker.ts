@@ -1,0 +1,533 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { JsonObject } from '@backstage/types';
+import {
+  PRODUCTION_SLOTS,
+  SlotName,
+  StageName,
+} from '@model-ops/plugin-model-ops-common';
+import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
+import { randomUUID } from 'node:crypto';
+import { ModelStore } from '../database/ModelStore';
+import { ArtifactFetcher, FetchedArtifact } from './ArtifactFetcher';
+import { PipelineOptions } from './pipelineConfig';
+import { RunStore, StoredRun } from './RunStore';
+import {
+  StageContext,
+  StageFailure,
+  StageRecorder,
+  deployToProduction,
+  runStaging,
+  runTesting,
+  runValidation,
+  verifyProduction,
+} from './stages';
+
+class LeaseLost extends Error {
+  constructor(runId: string) {
+    super(`The lease on run ${runId} was taken over by another replica`);
+    this.name = 'LeaseLost';
+  }
+}
+
+class RunCancelled extends Error {
+  constructor() {
+    super('Cancelled on request');
+    this.name = 'RunCancelled';
+  }
+}
+
+/**
+ * Executes deployment runs. Each backend replica runs one worker; a worker claims runs through a
+ * lease row in the database, renews the lease while it works, and picks up runs whose lease
+ * expired because their replica died. Stages are idempotent, so a resumed run repeats the stage
+ * it was in.
+ *
+ * @internal
+ */
+export class PipelineWorker {
+  readonly owner = `worker-${randomUUID()}`;
+  private readonly active = new Map<string, AbortController>();
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: {
+      runs: RunStore;
+      models: ModelStore;
+      fetcher: ArtifactFetcher;
+      options: PipelineOptions;
+      logger: LoggerService;
+      getRuntime: (id: string) => ModelRuntime | undefined;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /** Starts polling for runs. */
+  start() {
+    this.stopped = false;
+    const loop = () => {
+      if (this.stopped) return;
+      this.timer = setTimeout(async () => {
+        await this.poll();
+        loop();
+      }, this.deps.options.pollIntervalSeconds * 1000);
+      this.timer.unref?.();
+    };
+    loop();
+  }
+
+  /** Stops polling and aborts the runs in progress; their leases are released for others. */
+  async stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const controller of this.active.values()) {
+      controller.abort(new Error('The backend is shutting down'));
+    }
+    await this.polling;
+    const deadline = Date.now() + 10_000;
+    while (this.active.size > 0 && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Claims and starts whatever runs are waiting, up to the concurrency limit. */
+  async poll(): Promise<void> {
+    if (this.polling) return this.polling;
+    this.polling = (async () => {
+      try {
+        while (!this.stopped && this.active.size < this.deps.options.maxConcurrentRuns) {
+          const run = await this.deps.runs.claimNextRun(
+            this.owner,
+            this.deps.options.leaseSeconds * 1000,
+          );
+          if (!run) break;
+          this.launch(run);
+        }
+      } catch (error) {
+        this.deps.logger.error(`Claiming deployment runs failed: ${error}`);
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  /** Resolves when no run is in progress on this worker (for tests). */
+  async idle(): Promise<void> {
+    while (this.active.size > 0 || this.polling) {
+      await new Promise(resolve => setTimeout(resolve, 20));
+    }
+  }
+
+  private launch(run: StoredRun) {
+    const controller = new AbortController();
+    this.active.set(run.id, controller);
+    this.execute(run, controller)
+      .catch(error =>
+        this.deps.logger.error(`Run ${run.id} of ${run.modelId} crashed: ${error}`),
+      )
+      .finally(() => {
+        this.active.delete(run.id);
+        if (!this.stopped) {
+          // Another run may be waiting for this model or for a free worker.
+          void this.poll();
+        }
+      });
+  }
+
+  /** Executes one claimed run from the stage it is in. Exposed for tests. */
+  async execute(run: StoredRun, controller = new AbortController()): Promise<void> {
+    const { runs, logger } = this.deps;
+    const leaseMs = this.deps.options.leaseSeconds * 1000;
+    const heartbeat = setInterval(async () => {
+      try {
+        const held = await runs.renewLease(run.id, this.owner, leaseMs);
+        if (!held) controller.abort(new LeaseLost(run.id));
+        else if (await runs.isCancelRequested(run.id)) controller.abort(new RunCancelled());
+      } catch (error) {
+        logger.warn(`Renewing the lease of run ${run.id} failed: ${error}`);
+      }
+    }, Math.max(200, leaseMs / 3));
+    heartbeat.unref?.();
+
+    const update = async (changes: Parameters<RunStore['updateRun']>[2]) => {
+      if (!(await runs.updateRun(run.id, this.owner, changes))) {
+        throw new LeaseLost(run.id);
+      }
+    };
+
+    try {
+      if (run.status === 'pending') {
+        await update({ status: 'running', startedAt: this.now() });
+      } else {
+        logger.info(`Resuming run ${run.id} of ${run.modelId} at stage ${run.stage}`);
+      }
+      await this.executeStages(run, controller.signal, update);
+    } catch (error) {
+      if (error instanceof LeaseLost) {
+        logger.warn(error.message);
+        return;
+      }
+      const reason = controller.signal.reason;
+      if (reason instanceof LeaseLost) {
+        logger.warn(reason.message);
+        return;
+      }
+      if (controller.signal.aborted && !(reason instanceof RunCancelled)) {
+        // Shutting down: leave the run to be resumed by this or another replica.
+        await runs.releaseLease(run.id, this.owner);
+        return;
+      }
+      logger.error(`Run ${run.id} of ${run.modelId} failed unexpectedly: ${error}`);
+      await update({
+        status: 'failed',
+        finishedAt: this.now(),
+        error: String((error as Error)?.message ?? error),
+      }).catch(() => undefined);
+    } finally {
+      clearInterval(heartbeat);
+      await runs.releaseLease(run.id, this.owner).catch(() => undefined);
+    }
+  }
+
+  private async executeStages(
+    run: StoredRun,
+    signal: AbortSignal,
+    update: (changes: Parameters<RunStore['updateRun']>[2]) => Promise<void>,
+  ) {
+    const { runs, options } = this.deps;
+    const runtimeId = run.runtime;
+    const runtime = this.deps.getRuntime(runtimeId);
+    const model = { modelId: run.modelId, entityRef: run.entityRef };
+    const budgets = options.perModel.get(run.modelId) ?? options.defaults;
+    let fetched: FetchedArtifact | undefined;
+
+    const finish = async (
+      status: 'succeeded' | 'failed' | 'rolled_back' | 'cancelled',
+      error?: string,
+    ) => {
+      await update({ status, stage: null, finishedAt: this.now(), error: error ?? null });
+      this.deps.logger.info(
+        `Run ${run.id} (${run.kind} ${run.modelId} ${run.version}) ended ${status}${
+          error ? `: ${error}` : ''
+        }`,
+      );
+    };
+
+    const cleanup = async () => {
+      if (!runtime) return;
+      for (const slot of ['testing', 'staging'] as SlotName[]) {
+        await runtime.undeploy({ model, slot }).catch(() => undefined);
+        await this.markSlot(run, slot, undefined, 'empty').catch(() => undefined);
+      }
+    };
+
+    for (const stage of run.stages) {
+      if (stage.status === 'succeeded' || stage.status === 'skipped') {
+        if (stage.name === 'validation' && runtime) {
+          // A resumed run needs the artifact again; it is cached, so this is cheap.
+          fetched = await this.deps.fetcher.fetch({
+            uri: run.artifact.uri,
+            sha256: run.artifact.sha256 ?? '',
+            modelId: run.modelId,
+            version: run.version,
+          });
+        }
+        continue;
+      }
+      if (signal.aborted && !(signal.reason instanceof RunCancelled)) {
+        throw signal.reason;
+      }
+      if (signal.aborted || (await runs.isCancelRequested(run.id))) {
+        await runs.updateStage(run.id, stage.name, {
+          status: 'cancelled',
+          finishedAt: this.now(),
+        });
+        await this.markRemaining(run, stage.name, 'cancelled');
+        await cleanup();
+        await finish('cancelled', 'Cancelled on request');
+        return;
+      }
+
+      const recorder: StageRecorder = new StageRecorder(
+        () => this.now(),
+        (): Promise<void> =>
+          runs.updateStage(run.id, stage.name, {
+            checks: recorder.checks,
+            errors: recorder.errors,
+            metrics: recorder.metrics,
+          }),
+      );
+      await update({ stage: stage.name });
+      await runs.updateStage(run.id, stage.name, {
+        status: 'running',
+        startedAt: this.now(),
+        finishedAt: null,
+        checks: [],
+        errors: [],
+        metrics: {},
+      });
+
+      const ctx: StageContext = {
+        model,
+        version: run.version,
+        artifact: run.artifact,
+        config: (run.config.runtime ?? {}) as JsonObject,
+        runtime: runtime!,
+        fetcher: this.deps.fetcher,
+        budgets,
+        verificationInputs: options.verificationInputs,
+        recorder,
+        signal,
+      };
+
+      try {
+        if (!runtime) {
+          await recorder.check(
+            'runtime',
+            false,
+            `runtime "${runtimeId}" is not installed in this backend`,
+          );
+          throw new StageFailure(`Runtime "${runtimeId}" is not installed in this backend`);
+        }
+        switch (stage.name) {
+          case 'validation':
+            fetched = await runValidation(ctx);
+            break;
+          case 'testing':
+            await this.markSlot(run, 'testing', run.version, 'starting');
+            await runTesting(ctx, fetched!);
+            await this.markSlot(run, 'testing', undefined, 'empty');
+            break;
+          case 'staging':
+            await this.markSlot(run, 'staging', run.version, 'starting');
+            await runStaging(ctx, fetched!);
+            await this.markSlot(run, 'staging', run.version, 'running');
+            break;
+          case 'production': {
+            const outcome = await this.runProduction(run, ctx, fetched!);
+            await runs.updateStage(run.id, stage.name, {
+              status: outcome === 'succeeded' ? 'succeeded' : 'failed',
+              finishedAt: this.now(),
+              checks: recorder.checks,
+              errors: recorder.errors,
+              metrics: recorder.metrics,
+            });
+            await cleanup();
+            await finish(
+              outcome,
+              outcome === 'succeeded' ? undefined : recorder.errors[recorder.errors.length - 1],
+            );
+            return;
+          }
+          default:
+            throw new Error(`Unknown stage ${stage.name}`);
+        }
+        await runs.updateStage(run.id, stage.name, {
+          status: 'succeeded',
+          finishedAt: this.now(),
+          checks: recorder.checks,
+          errors: recorder.errors,
+          metrics: recorder.metrics,
+        });
+      } catch (error) {
+        if (error instanceof LeaseLost) throw error;
+        const cancelled = signal.aborted && signal.reason instanceof RunCancelled;
+        if (signal.aborted && !cancelled) throw signal.reason;
+        let message = `${stage.name} failed: ${(error as Error)?.message ?? error}`;
+        if (cancelled) message = 'Cancelled on request';
+        else if (error instanceof StageFailure) message = error.message;
+        if (!cancelled) {
+          recorder.errors.push(message);
+        }
+        await runs.updateStage(run.id, stage.name, {
+          status: cancelled ? 'cancelled' : 'failed',
+          finishedAt: this.now(),
+          checks: recorder.checks,
+          errors: recorder.errors,
+          metrics: recorder.metrics,
+        });
+        await this.markRemaining(run, stage.name, cancelled ? 'cancelled' : 'skipped');
+        await cleanup();
+        await finish(cancelled ? 'cancelled' : 'failed', message);
+        return;
+      }
+    }
+    await finish('succeeded');
+  }
+
+  /**
+   * The production stage, `recreate` for every strategy until environments arrive: replace the
+   * production slot, verify through the stable endpoint, and on failure restore the previous
+   * version. Returns how the run ends.
+   */
+  private async runProduction(
+    run: StoredRun,
+    ctx: StageContext,
+    fetched: FetchedArtifact,
+  ): Promise<'succeeded' | 'rolled_back' | 'failed'> {
+    const { models, runs } = this.deps;
+    const stored = await models.getModel(run.modelId);
+    const slot: SlotName =
+      stored?.activeSlot && PRODUCTION_SLOTS.includes(stored.activeSlot)
+        ? stored.activeSlot
+        : 'blue';
+    const previousVersion = stored?.productionVersion;
+    await ctx.recorder.metric({ strategy: 'recreate', slot });
+    if (run.strategy !== 'recreate') {
+      await ctx.recorder.check(
+        'strategy',
+        true,
+        `${run.strategy} needs blue/green environments, which this backend does not run yet; replacing in place (recreate)`,
+      );
+    }
+    await models.upsertModel({ modelId: run.modelId, entityRef: run.entityRef });
+    await this.markSlot(run, slot, run.version, 'starting', 100);
+    try {
+      const endpoint = await deployToProduction(ctx, slot, run.version, {
+        ...run.artifact,
+        localPath: fetched.localPath,
+      });
+      await verifyProduction(ctx, endpoint, run.version, ctx.verificationInputs);
+      const health = await ctx.runtime.health({ model: ctx.model, slot });
+      await ctx.recorder.check('health', health.status === 'healthy', health.status);
+      if (health.status !== 'healthy') {
+        throw new StageFailure(`${slot} is ${health.status} after the switch`);
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      const reason = (error as Error).message;
+      ctx.recorder.errors.push(reason);
+      if (!previousVersion) {
+        await ctx.runtime.undeploy({ model: ctx.model, slot }).catch(() => undefined);
+        await this.markSlot(run, slot, undefined, 'empty', 0);
+        await ctx.recorder.error('No previous version to restore; production slot emptied');
+        return 'failed';
+      }
+      return (await this.restorePrevious(run, ctx, slot, previousVersion))
+        ? 'rolled_back'
+        : 'failed';
+    }
+    await this.markSlot(run, slot, run.version, 'running', 100);
+    await models.upsertModel({
+      modelId: run.modelId,
+      entityRef: run.entityRef,
+      productionVersion: run.version,
+      activeSlot: slot,
+    });
+    await models.upsertVersion(run.modelId, {
+      version: run.version,
+      artifactUri: run.artifact.uri,
+      sha256: run.artifact.sha256,
+      status: 'deployed',
+      lastDeployedAt: this.now().toISOString(),
+    });
+    if (previousVersion && previousVersion !== run.version) {
+      const versions = await models.getVersions(run.modelId);
+      const previous = versions.find(v => v.version === previousVersion);
+      if (previous) {
+        await models.upsertVersion(run.modelId, { ...previous, status: 'retired' });
+      }
+    }
+    await runs.updateRun(run.id, this.owner, { previousVersion: previousVersion ?? null });
+    return 'succeeded';
+  }
+
+  private async restorePrevious(
+    run: StoredRun,
+    ctx: StageContext,
+    slot: SlotName,
+    previousVersion: string,
+  ): Promise<boolean> {
+    const { models, runs } = this.deps;
+    await ctx.recorder.metric({ restoring: previousVersion });
+    try {
+      const known = (await runs.listSucceededVersions(run.modelId)).find(
+        v => v.version === previousVersion,
+      );
+      if (!known) {
+        throw new Error(`no succeeded run of ${previousVersion} to take its artifact from`);
+      }
+      const previous = await this.deps.fetcher.fetch({
+        uri: known.uri,
+        sha256: known.sha256 ?? '',
+        modelId: run.modelId,
+        version: previousVersion,
+      });
+      const endpoint = await deployToProduction(ctx, slot, previousVersion, {
+        uri: known.uri,
+        sha256: known.sha256,
+        localPath: previous.localPath,
+      });
+      const probe = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          fetch(new URL('/healthz', endpoint)).then(r => r.headers.get('x-model-version')),
+        ),
+      );
+      const restored = probe.every(v => v === previousVersion);
+      await ctx.recorder.check(
+        'rollback',
+        restored,
+        restored
+          ? `${previousVersion} serves production again`
+          : `after restoring, production answers ${probe.join(', ')}`,
+      );
+      await this.markSlot(run, slot, previousVersion, 'running', 100);
+      await models.upsertModel({
+        modelId: run.modelId,
+        entityRef: run.entityRef,
+        productionVersion: previousVersion,
+        activeSlot: slot,
+      });
+      await models.upsertVersion(run.modelId, {
+        version: run.version,
+        artifactUri: run.artifact.uri,
+        sha256: run.artifact.sha256,
+        status: 'failed',
+      });
+      await runs.updateRun(run.id, this.owner, { previousVersion });
+      return restored;
+    } catch (error) {
+      await ctx.recorder.check('rollback', false, `restoring ${previousVersion} failed: ${error}`);
+      return false;
+    }
+  }
+
+  private async markRemaining(run: StoredRun, after: StageName, status: 'skipped' | 'cancelled') {
+    const index = run.stages.findIndex(s => s.name === after);
+    for (const stage of run.stages.slice(index + 1)) {
+      await this.deps.runs.updateStage(run.id, stage.name, { status });
+    }
+  }
+
+  private async markSlot(
+    run: StoredRun,
+    slot: SlotName,
+    version: string | undefined,
+    state: 'empty' | 'starting' | 'running',
+    trafficWeight = 0,
+  ) {
+    // Slots hang off the model row; make sure it exists before the first slot does.
+    await this.deps.models.upsertModel({ modelId: run.modelId, entityRef: run.entityRef });
+    let endpoint: string | undefined;
+    if (state === 'running') {
+      const runtime = this.deps.getRuntime(run.runtime);
+      const description = await runtime
+        ?.describe({ model: { modelId: run.modelId, entityRef: run.entityRef } })
+        .catch(() => undefined);
+      endpoint = description?.slots.find(s => s.slot === slot)?.endpoint;
+    }
+    await this.deps.models.upsertSlot(run.modelId, {
+      slot,
+      version,
+      endpoint,
+      state,
+      trafficWeight,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { Config } from '@backstage/config';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { findRepoRoot, resolveLocalStateDir } from '../runtimes/local/options';
+
+/** The budgets a version must meet in testing and production verification. */
+export interface PipelineBudgets {
+  performance: { requests: number; p95BudgetMs: number };
+  load: {
+    concurrency: number;
+    durationSeconds: number;
+    maxErrorRatePct: number;
+    minThroughputRps: number;
+  };
+  verification: { probes: number; maxErrorRatePct: number };
+}
+
+/** Settings of the deployment pipeline, read from `modelOps.pipeline`. */
+export interface PipelineOptions {
+  defaults: PipelineBudgets;
+  perModel: Map<string, PipelineBudgets>;
+  leaseSeconds: number;
+  pollIntervalSeconds: number;
+  maxConcurrentRuns: number;
+  fileRoot: string;
+  cacheDir: string;
+  /** Production-like inputs sent through the router when verifying a new version. */
+  verificationInputs: string[];
+  verificationFile?: string;
+}
+
+export const DEFAULT_BUDGETS: PipelineBudgets = {
+  performance: { requests: 50, p95BudgetMs: 100 },
+  load: {
+    concurrency: 4,
+    durationSeconds: 3,
+    maxErrorRatePct: 1,
+    minThroughputRps: 20,
+  },
+  verification: { probes: 10, maxErrorRatePct: 0 },
+};
+
+function positive(config: Config, key: string, fallback: number, integer = false): number {
+  const value = config.getOptionalNumber(key);
+  if (value === undefined) return fallback;
+  if (!(value > 0) || (integer && !Number.isInteger(value))) {
+    throw new Error(
+      `Invalid value ${value} at modelOps.pipeline ${key}: expected a positive ${
+        integer ? 'whole number' : 'number'
+      }`,
+    );
+  }
+  return value;
+}
+
+function nonNegative(config: Config, key: string, fallback: number): number {
+  const value = config.getOptionalNumber(key);
+  if (value === undefined) return fallback;
+  if (value < 0 || value > 100) {
+    throw new Error(`Invalid percentage ${value} at modelOps.pipeline ${key}: expected 0 to 100`);
+  }
+  return value;
+}
+
+function readBudgets(config: Config | undefined, base: PipelineBudgets): PipelineBudgets {
+  if (!config) return base;
+  return {
+    performance: {
+      requests: positive(config, 'performance.requests', base.performance.requests, true),
+      p95BudgetMs: positive(config, 'performance.p95BudgetMs', base.performance.p95BudgetMs),
+    },
+    load: {
+      concurrency: positive(config, 'load.concurrency', base.load.concurrency, true),
+      durationSeconds: positive(config, 'load.durationSeconds', base.load.durationSeconds),
+      maxErrorRatePct: nonNegative(config, 'load.maxErrorRatePct', base.load.maxErrorRatePct),
+      minThroughputRps: positive(config, 'load.minThroughputRps', base.load.minThroughputRps),
+    },
+    verification: {
+      probes: positive(config, 'verification.probes', base.verification.probes, true),
+      maxErrorRatePct: nonNegative(
+        config,
+        'verification.maxErrorRatePct',
+        base.verification.maxErrorRatePct,
+      ),
+    },
+  };
+}
+
+/**
+ * Reads `modelOps.pipeline`. Relative `file:` artifacts resolve against `modelOps.artifacts.fileRoot`
+ * (default: the monorepo root); the artifact cache lives in the local runtime's state folder.
+ *
+ * @internal
+ */
+export async function readPipelineOptions(
+  rootConfig: Config,
+  workingDirectory = process.cwd(),
+): Promise<PipelineOptions> {
+  const config = rootConfig.getOptionalConfig('modelOps.pipeline');
+  const defaults = readBudgets(config?.getOptionalConfig('budgets'), DEFAULT_BUDGETS);
+  const perModel = new Map<string, PipelineBudgets>();
+  const modelsConfig = config?.getOptionalConfig('models');
+  for (const modelId of modelsConfig?.keys() ?? []) {
+    perModel.set(
+      modelId,
+      readBudgets(modelsConfig!.getOptionalConfig(`${modelId}.budgets`), defaults),
+    );
+  }
+  const configuredRoot = rootConfig.getOptionalString('modelOps.artifacts.fileRoot');
+  const fileRoot = configuredRoot
+    ? path.resolve(workingDirectory, configuredRoot)
+    : findRepoRoot(workingDirectory);
+  const stateDir = resolveLocalStateDir(rootConfig, workingDirectory);
+  const verificationFile = config?.getOptionalString('verificationFile');
+  let verificationInputs: string[] = [];
+  if (verificationFile) {
+    const file = path.resolve(fileRoot, verificationFile);
+    const parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+    const inputs = Array.isArray(parsed)
+      ? parsed
+      : parsed.inputs ??
+        (Array.isArray(parsed.cases)
+          ? parsed.cases.map((c: { input?: unknown }) => c?.input)
+          : undefined);
+    if (!Array.isArray(inputs) || inputs.some(i => typeof i !== 'string')) {
+      throw new Error(
+        `Invalid modelOps.pipeline.verificationFile ${file}: expected a JSON list of strings, { "inputs": [...] } or { "cases": [{ "input": ... }] } as in tests.json`,
+      );
+    }
+    verificationInputs = inputs;
+  }
+  return {
+    defaults,
+    perModel,
+    leaseSeconds: config?.getOptionalNumber('leaseSeconds') ?? 30,
+    pollIntervalSeconds: config?.getOptionalNumber('pollIntervalSeconds') ?? 2,
+    maxConcurrentRuns: config?.getOptionalNumber('maxConcurrentRuns') ?? 4,
+    fileRoot,
+    cacheDir: path.join(stateDir, 'artifacts'),
+    verificationInputs,
+    verificationFile,
+  };
+}

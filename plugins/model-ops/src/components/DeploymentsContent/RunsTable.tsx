@@ -1,0 +1,52 @@
+import { Table, TableColumn } from '@backstage/core-components';
+import { DeploymentRun } from '@model-ops/plugin-model-ops-common';
+import { RunStatus } from '../RunStatus';
+import { formatDuration } from './RunDetails';
+
+function duration(run: DeploymentRun): string {
+  if (!run.startedAt) return '';
+  const end = run.finishedAt ? new Date(run.finishedAt) : new Date();
+  return formatDuration(end.getTime() - new Date(run.startedAt).getTime());
+}
+
+const columns: TableColumn<DeploymentRun>[] = [
+  { title: 'Version', field: 'version', highlight: true },
+  { title: 'Kind', field: 'kind' },
+  {
+    title: 'Status',
+    field: 'status',
+    render: run => <RunStatus status={run.status} />,
+  },
+  { title: 'Stage', field: 'stage', emptyValue: '—' },
+  { title: 'Started by', field: 'createdBy', emptyValue: '—' },
+  {
+    title: 'Created',
+    field: 'createdAt',
+    render: run => new Date(run.createdAt).toLocaleString(),
+  },
+  { title: 'Duration', field: 'startedAt', render: duration },
+];
+
+/** A model's runs, newest first; a click selects one. */
+export function RunsTable(props: {
+  runs: DeploymentRun[];
+  selectedId?: string;
+  onSelect: (run: DeploymentRun) => void;
+}) {
+  return (
+    <Table<DeploymentRun>
+      title="Runs"
+      options={{
+        search: false,
+        paging: false,
+        padding: 'dense',
+        rowStyle: (run: DeploymentRun) =>
+          run.id === props.selectedId ? { backgroundColor: 'rgba(25, 118, 210, 0.08)' } : {},
+      }}
+      columns={columns}
+      data={props.runs}
+      onRowClick={(_, run) => run && props.onSelect(run)}
+      emptyContent={<div style={{ padding: 16 }}>No run yet: deploy a version to start one.</div>}
+    />
+  );
+}
