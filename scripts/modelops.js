@@ -130,6 +130,23 @@ function yarn(ctx, env, args) {
   return run(ctx.nodeBin, [yarnRelease(), ...args], { cwd: root, env });
 }
 
+/**
+ * The environment of the unit tests. Database tests run on SQLite always, and on PostgreSQL when
+ * BACKSTAGE_TEST_DATABASE_POSTGRES<n>_CONNECTION_STRING names a server. Without a working Docker,
+ * Backstage's TestDatabases must not try to start PostgreSQL containers, so that is switched off.
+ */
+function testEnv(env) {
+  const result = { ...env, CI: env.CI || 'true' };
+  if (result.BACKSTAGE_TEST_DISABLE_DOCKER === undefined) {
+    const docker = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+    if (docker.status !== 0) {
+      log('no working Docker: database tests run on SQLite, and on PostgreSQL only where a connection string is set');
+      result.BACKSTAGE_TEST_DISABLE_DOCKER = '1';
+    }
+  }
+  return result;
+}
+
 function findChromium() {
   const candidates = [
     process.env.CHROMIUM_PATH,
@@ -181,7 +198,7 @@ function main() {
       return;
     case 'test':
       // backstage-cli watches unless CI is set; a one-shot run is what this command promises.
-      status = yarn(ctx, { ...env, CI: env.CI || 'true' }, ['test:unit', ...rest]);
+      status = yarn(ctx, testEnv(env), ['test:unit', ...rest]);
       if (status === 0) status = runE2e(ctx, env);
       break;
     case 'e2e':

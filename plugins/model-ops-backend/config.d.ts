@@ -142,7 +142,7 @@ export interface Config {
       leaseSeconds?: number;
       /** How often each backend replica looks for runs to execute. Default 2. */
       pollIntervalSeconds?: number;
-      /** How many runs one replica executes at once. Default 4. */
+      /** How many runs one replica executes at once; 0 makes an API-only replica. Default 4. */
       maxConcurrentRuns?: number;
     };
     /** The demo: deploy a first version of every demo model at start. */

@@ -138,6 +138,7 @@ export const modelOpsPlugin = createBackendPlugin({
             ? path.resolve(pipelineOptions.fileRoot, artifactIndex)
             : undefined,
           onRunCreated: () => void worker.poll(),
+          getRuntime: id => extensions.getRuntime(id),
         });
 
         worker.start();

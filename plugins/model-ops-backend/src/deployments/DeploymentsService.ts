@@ -29,12 +29,15 @@ import {
   ListDeploymentsResponse,
   ModelSpec,
   ModelSpecContext,
+  SLOT_NAMES,
   STAGE_NAMES,
+  SlotName,
   isModelEntity,
   modelOpsDeploymentCreatePermission,
   modelOpsDeploymentRollbackPermission,
   parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
+import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Request } from 'express';
@@ -75,6 +78,8 @@ export class DeploymentsService {
       artifactIndexFile?: string;
       /** Wakes the worker so a new run starts at once instead of at the next poll. */
       onRunCreated?: () => void;
+      /** The runtime a model names, for reading its slots' logs. */
+      getRuntime?: (id: string) => ModelRuntime | undefined;
     },
   ) {}
 
@@ -195,6 +200,34 @@ export class DeploymentsService {
         return toApi(run);
       },
     );
+  }
+
+  /** The last lines of a slot's log, newest last, where the model's runtime keeps logs. */
+  async slotLogs(
+    ref: CompoundEntityRef,
+    slot: string,
+    lines: number,
+    credentials: BackstageCredentials,
+  ): Promise<{ slot: SlotName; lines: string[] }> {
+    if (!(SLOT_NAMES as readonly string[]).includes(slot)) {
+      throw new InputError(`slot must be one of ${SLOT_NAMES.join(', ')}`);
+    }
+    if (!Number.isInteger(lines) || lines < 1 || lines > 1000) {
+      throw new InputError('lines must be a whole number from 1 to 1000');
+    }
+    const { spec } = await this.loadModel(stringifyEntityRef(ref), credentials);
+    const runtime = this.deps.getRuntime?.(spec.runtime);
+    if (!runtime?.logs) {
+      throw new NotFoundError(`Runtime ${spec.runtime} keeps no logs for ${spec.modelId}`);
+    }
+    return {
+      slot: slot as SlotName,
+      lines: await runtime.logs({
+        model: { modelId: spec.modelId, entityRef: spec.entityRef },
+        slot: slot as SlotName,
+        lines,
+      }),
+    };
   }
 
   /** The versions the artifact index offers for a model, plus every version that succeeded. */

@@ -225,6 +225,20 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     expect(versions.find(v => v.version === '2.2.0')?.status).toBe('failed');
   });
 
+  it('rolls production back to an earlier version with a rollback run', async () => {
+    expect((await execute(run('1.0.0'))).status).toBe('succeeded');
+    expect((await execute(run('1.1.0'))).status).toBe('succeeded');
+    expect(await serving()).toBe('1.1.0');
+    const result = await execute(
+      run('1.0.0', { kind: 'rollback', stages: ['validation', 'production'] }),
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.stages.map(s => s.name)).toEqual(['validation', 'production']);
+    expect(result.previousVersion).toBe('1.1.0');
+    expect(await serving()).toBe('1.0.0');
+    expect((await models.getModel(MODEL))?.productionVersion).toBe('1.0.0');
+  });
+
   it('cancels a run between stages and cleans up', async () => {
     const created = await runs.createRun(run('1.1.0'));
     await runs.requestCancel(created.id);

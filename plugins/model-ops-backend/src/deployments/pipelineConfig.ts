@@ -86,6 +86,17 @@ function readBudgets(config: Config | undefined, base: PipelineBudgets): Pipelin
   };
 }
 
+/** 0 makes a replica that serves the API but executes no runs. */
+function readMaxConcurrentRuns(config: Config | undefined): number {
+  const value = config?.getOptionalNumber('maxConcurrentRuns') ?? 4;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(
+      `Invalid modelOps.pipeline.maxConcurrentRuns ${value}: expected a whole number, 0 or more`,
+    );
+  }
+  return value;
+}
+
 /**
  * Reads `modelOps.pipeline`. Relative `file:` artifacts resolve against `modelOps.artifacts.fileRoot`
  * (default: the monorepo root); the artifact cache lives in the local runtime's state folder.
@@ -134,7 +145,7 @@ export async function readPipelineOptions(
     perModel,
     leaseSeconds: config?.getOptionalNumber('leaseSeconds') ?? 30,
     pollIntervalSeconds: config?.getOptionalNumber('pollIntervalSeconds') ?? 2,
-    maxConcurrentRuns: config?.getOptionalNumber('maxConcurrentRuns') ?? 4,
+    maxConcurrentRuns: readMaxConcurrentRuns(config),
     fileRoot,
     cacheDir: path.join(stateDir, 'artifacts'),
     verificationInputs,

@@ -80,5 +80,18 @@ export async function createRouter(options: {
     });
   });
 
+  router.get('/entities/:kind/:namespace/:name/slots/:slot/logs', async (req, res) => {
+    const { kind, namespace, name, slot } = req.params;
+    const lines = req.query.lines === undefined ? 100 : Number(req.query.lines);
+    res.json(
+      await deployments.slotLogs(
+        { kind, namespace, name },
+        slot,
+        lines,
+        await credentialsOf(req),
+      ),
+    );
+  });
+
   return router;
 }
