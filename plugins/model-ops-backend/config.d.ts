@@ -145,6 +145,17 @@ export interface Config {
       /** How many runs one replica executes at once; 0 makes an API-only replica. Default 4. */
       maxConcurrentRuns?: number;
     };
+    /** Blue-green environments and traffic switches. */
+    environments?: {
+      /** Probe requests that must reach the new color's version after a switch. Default 10. */
+      probes?: number;
+      /** How long health is watched after a switch before it is kept. Default 10. */
+      healthWatchSeconds?: number;
+      /** Pause between the watch's requests. Default 50. */
+      watchIntervalMs?: number;
+      /** How long the old color stays running after a switch, for instant rollback. Default 300. */
+      warmSeconds?: number;
+    };
     /** The demo: deploy a first version of every demo model at start. */
     demo?: {
       /** Deploy `version` of each model that has none in production and no run yet. */

@@ -23,6 +23,9 @@ import { DeploymentsService } from './deployments/DeploymentsService';
 import { PipelineWorker } from './deployments/PipelineWorker';
 import { readPipelineOptions } from './deployments/pipelineConfig';
 import { RunStore } from './deployments/RunStore';
+import { EnvironmentsService } from './environments/EnvironmentsService';
+import { SwitchStore } from './environments/SwitchStore';
+import { HealthLimits, TrafficSwitcher } from './environments/TrafficSwitcher';
 import { createLocalRuntime } from './runtimes/local';
 import { ExtensionRegistry } from './service/ExtensionRegistry';
 import { ModelsService } from './service/ModelsService';
@@ -99,7 +102,32 @@ export const modelOpsPlugin = createBackendPlugin({
         });
 
         const store = await DatabaseModelStore.create({ database });
-        const runs = new RunStore(await database.getClient());
+        const db = await database.getClient();
+        const runs = new RunStore(db);
+        const switches = new SwitchStore(db);
+        const switcher = new TrafficSwitcher({
+          switches,
+          logger: logger.child({ task: 'model-ops-environments' }),
+          options: {
+            probes: config.getOptionalNumber('modelOps.environments.probes') ?? 10,
+            healthWatchSeconds:
+              config.getOptionalNumber('modelOps.environments.healthWatchSeconds') ?? 10,
+            watchIntervalMs:
+              config.getOptionalNumber('modelOps.environments.watchIntervalMs') ?? 50,
+            warmSeconds: config.getOptionalNumber('modelOps.environments.warmSeconds') ?? 300,
+            inputs: pipelineOptions.verificationInputs,
+          },
+        });
+        // The watch after a switch holds traffic to the warning levels of the model's rules.
+        const healthLimits = (rules: string): HealthLimits => {
+          const set = options.ruleSets.get(rules) ?? options.ruleSets.get('default')!;
+          const level = (metric: string, fallback: number) =>
+            set.rules.find(r => r.metric === metric && r.operator === '>')?.warning ?? fallback;
+          return {
+            maxErrorRatePct: level('errorRate', 5),
+            maxP95Ms: level('responseTimeP95', 5000),
+          };
+        };
         const models = new ModelsService({
           catalog,
           store,
@@ -124,6 +152,8 @@ export const modelOpsPlugin = createBackendPlugin({
           options: pipelineOptions,
           logger: logger.child({ task: 'model-ops-pipeline' }),
           getRuntime: id => extensions.getRuntime(id),
+          switcher,
+          healthLimits,
         });
 
         const artifactIndex = config.getOptionalString('modelOps.artifacts.index');
@@ -141,8 +171,34 @@ export const modelOpsPlugin = createBackendPlugin({
           getRuntime: id => extensions.getRuntime(id),
         });
 
+        const environments = new EnvironmentsService({
+          catalog,
+          auth,
+          permissions,
+          auditor,
+          logger,
+          store,
+          switches,
+          switcher,
+          deployments,
+          specContext,
+          getRuntime: id => extensions.getRuntime(id),
+          healthLimits,
+        });
+
         worker.start();
         lifecycle.addShutdownHook(() => worker.stop());
+
+        await scheduler.scheduleTask({
+          id: 'model-ops-environments-cooldown',
+          frequency: { seconds: 15 },
+          timeout: { minutes: 2 },
+          initialDelay: { seconds: 15 },
+          scope: 'global',
+          fn: async () => {
+            await environments.stopExpiredWarmColors();
+          },
+        });
 
         if (config.getOptionalBoolean('modelOps.demo.bootstrap')) {
           const bootstrap = new DemoBootstrap({
@@ -165,7 +221,7 @@ export const modelOpsPlugin = createBackendPlugin({
           });
         }
 
-        const router = await createRouter({ httpAuth, models, deployments });
+        const router = await createRouter({ httpAuth, models, deployments, environments });
         router.use(MiddlewareFactory.create({ config, logger }).error());
         httpRouter.use(router);
       },

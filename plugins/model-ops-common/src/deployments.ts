@@ -105,6 +105,8 @@ export interface DeploymentRun {
   strategy: DeploymentStrategy;
   /** The runtime the model named when the run was created. */
   runtime: string;
+  /** The rule set that judges the run's health watches and canary analyses. */
+  rules: string;
   status: RunStatus;
   stage?: StageName;
   previousVersion?: string;

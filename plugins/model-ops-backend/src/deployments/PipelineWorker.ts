@@ -8,7 +8,13 @@ import {
 import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import { randomUUID } from 'node:crypto';
 import { ModelStore } from '../database/ModelStore';
+import {
+  HealthLimits,
+  SwitchFailure,
+  TrafficSwitcher,
+} from '../environments/TrafficSwitcher';
 import { ArtifactFetcher, FetchedArtifact } from './ArtifactFetcher';
+import { predict } from './modelClient';
 import { PipelineOptions } from './pipelineConfig';
 import { RunStore, StoredRun } from './RunStore';
 import {
@@ -59,6 +65,10 @@ export class PipelineWorker {
       options: PipelineOptions;
       logger: LoggerService;
       getRuntime: (id: string) => ModelRuntime | undefined;
+      /** Switches traffic between colors; without it every strategy replaces in place. */
+      switcher?: TrafficSwitcher;
+      /** The health limits of a rule set, for the watch after a switch. */
+      healthLimits?: (rules: string) => HealthLimits;
       now?: () => Date;
     },
   ) {}
@@ -378,8 +388,17 @@ export class PipelineWorker {
         ? stored.activeSlot
         : 'blue';
     const previousVersion = stored?.productionVersion;
+    if (
+      run.strategy !== 'recreate' &&
+      this.deps.switcher &&
+      previousVersion &&
+      stored?.activeSlot &&
+      PRODUCTION_SLOTS.includes(stored.activeSlot)
+    ) {
+      return this.runBlueGreen(run, ctx, fetched, stored.activeSlot, previousVersion);
+    }
     await ctx.recorder.metric({ strategy: 'recreate', slot });
-    if (run.strategy !== 'recreate') {
+    if (run.strategy !== 'recreate' && previousVersion) {
       await ctx.recorder.check(
         'strategy',
         true,
@@ -435,6 +454,92 @@ export class PipelineWorker {
       }
     }
     await runs.updateRun(run.id, this.owner, { previousVersion: previousVersion ?? null });
+    return 'succeeded';
+  }
+
+  /**
+   * Blue-green: deploy to the idle color and check it, then switch traffic (verify, watch
+   * health, commit); the old color stays warm for instant rollback. A failed switch has already
+   * returned traffic to the old color.
+   */
+  private async runBlueGreen(
+    run: StoredRun,
+    ctx: StageContext,
+    fetched: FetchedArtifact,
+    active: SlotName,
+    previousVersion: string,
+  ): Promise<'succeeded' | 'rolled_back' | 'failed'> {
+    const { models } = this.deps;
+    const idle: SlotName = active === 'blue' ? 'green' : 'blue';
+    await ctx.recorder.metric({ strategy: 'blue-green', slot: idle });
+    await this.markSlot(run, idle, run.version, 'starting', 0);
+    const started = performance.now();
+    const { endpoint } = await ctx.runtime.deploy({
+      model: ctx.model,
+      slot: idle,
+      artifact: { ...run.artifact, version: run.version, localPath: fetched.localPath },
+      config: ctx.config,
+    });
+    const smoke = await predict(endpoint, ctx.verificationInputs[0] ?? 'smoke test');
+    const idleOk = smoke.ok && smoke.version === run.version;
+    await ctx.recorder.check(
+      `deploy ${idle}`,
+      idleOk,
+      idleOk
+        ? `${idle} serves ${run.version} at ${endpoint} (${active} keeps production meanwhile)`
+        : `${idle} answered ${smoke.version ?? 'nothing'}: ${smoke.error ?? 'wrong version'}`,
+      performance.now() - started,
+    );
+    if (!idleOk) {
+      await ctx.runtime.undeploy({ model: ctx.model, slot: idle }).catch(() => undefined);
+      await this.markSlot(run, idle, undefined, 'empty', 0);
+      ctx.recorder.errors.push(`The idle color ${idle} did not serve ${run.version}`);
+      return 'failed';
+    }
+    await this.markSlot(run, idle, run.version, 'running', 0);
+    const limits = this.deps.healthLimits?.(run.rules) ?? {
+      maxErrorRatePct: 5,
+      maxP95Ms: 5000,
+    };
+    try {
+      const record = await this.deps.switcher!.switch({
+        runtime: ctx.runtime,
+        model: ctx.model,
+        kind: 'deployment',
+        from: active,
+        to: idle,
+        fromVersion: previousVersion,
+        toVersion: run.version,
+        limits,
+        requestedBy: run.createdBy,
+        reason: `${run.kind} of ${run.version} (run ${run.id})`,
+        runId: run.id,
+        onCheck: c => ctx.recorder.check(`switch: ${c.name}`, c.ok, c.detail, c.durationMs),
+      });
+      await ctx.recorder.metric({ switchMs: record.durationMs ?? 0 });
+    } catch (error) {
+      if (!(error instanceof SwitchFailure)) throw error;
+      ctx.recorder.errors.push(error.message);
+      await ctx.runtime.undeploy({ model: ctx.model, slot: idle }).catch(() => undefined);
+      await this.markSlot(run, idle, undefined, 'empty', 0);
+      await models.upsertVersion(run.modelId, {
+        version: run.version,
+        artifactUri: run.artifact.uri,
+        sha256: run.artifact.sha256,
+        status: 'failed',
+      });
+      await this.deps.runs.updateRun(run.id, this.owner, { previousVersion });
+      return error.record?.status === 'rolled_back' ? 'rolled_back' : 'failed';
+    }
+    await this.markSlot(run, idle, run.version, 'running', 100);
+    await models.upsertVersion(run.modelId, {
+      version: run.version,
+      artifactUri: run.artifact.uri,
+      sha256: run.artifact.sha256,
+      status: 'deployed',
+      lastDeployedAt: this.now().toISOString(),
+    });
+    await this.deps.runs.updateRun(run.id, this.owner, { previousVersion });
     return 'succeeded';
   }
 

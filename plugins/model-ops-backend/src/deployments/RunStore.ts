@@ -23,6 +23,7 @@ type RunRow = {
   config: string;
   strategy: string;
   runtime: string;
+  rules: string;
   status: string;
   stage: string | null;
   previous_version: string | null;
@@ -75,6 +76,8 @@ export interface NewRun {
   config: Record<string, unknown>;
   strategy: DeploymentStrategy;
   runtime: string;
+  /** Default `default`. */
+  rules?: string;
   previousVersion?: string;
   createdBy?: string;
   stages: StageName[];
@@ -118,6 +121,7 @@ export class RunStore {
           config: JSON.stringify(run.config),
           strategy: run.strategy,
           runtime: run.runtime,
+          rules: run.rules ?? 'default',
           status: 'pending',
           stage: null,
           previous_version: run.previousVersion ?? null,
@@ -369,6 +373,7 @@ export class RunStore {
       config: JSON.parse(row.config),
       strategy: row.strategy as DeploymentStrategy,
       runtime: row.runtime,
+      rules: row.rules,
       status: row.status as RunStatus,
       stage: (row.stage as StageName | null) ?? undefined,
       previousVersion: row.previous_version ?? undefined,

@@ -2,6 +2,7 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import express from 'express';
 import { DeploymentsService } from '../deployments/DeploymentsService';
+import { EnvironmentsService } from '../environments/EnvironmentsService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { ModelsService } from './ModelsService';
 
@@ -14,8 +15,9 @@ export async function createRouter(options: {
   httpAuth: HttpAuthService;
   models: ModelsService;
   deployments: DeploymentsService;
+  environments: EnvironmentsService;
 }): Promise<express.Router> {
-  const { httpAuth, models, deployments } = options;
+  const { httpAuth, models, deployments, environments } = options;
   const router = await createOpenApiRouter();
   const credentialsOf = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
@@ -91,6 +93,34 @@ export async function createRouter(options: {
         await credentialsOf(req),
       ),
     );
+  });
+
+  router.get('/entities/:kind/:namespace/:name/environments', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json(await environments.get({ kind, namespace, name }, await credentialsOf(req)));
+  });
+
+  router.post('/entities/:kind/:namespace/:name/environments/switch', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    const credentials = await credentialsOf(req);
+    res.json(
+      await environments.switch({ kind, namespace, name }, (req.body ?? {}) as any, {
+        credentials,
+        request: req,
+      }),
+    );
+  });
+
+  router.post('/entities/:kind/:namespace/:name/environments/rollback-switch', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    const credentials = await credentialsOf(req);
+    const result = await environments.rollbackSwitch(
+      { kind, namespace, name },
+      (req.body ?? {}) as any,
+      { credentials, request: req },
+    );
+    // A redeploy through the pipeline is accepted for later, like any run.
+    res.status('stages' in result ? 202 : 200).json(result as any);
   });
 
   return router;

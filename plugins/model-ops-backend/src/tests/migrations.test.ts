@@ -29,6 +29,7 @@ const TABLES: Record<string, string[]> = {
     'state',
     'traffic_weight',
     'updated_at',
+    'warm_until',
   ],
   model_ops_versions: [
     'model_id',
@@ -38,6 +39,20 @@ const TABLES: Record<string, string[]> = {
     'status',
     'registered_at',
     'last_deployed_at',
+  ],
+  model_ops_runs: [
+    'id', 'model_id', 'entity_ref', 'kind', 'version', 'artifact_uri', 'sha256', 'config',
+    'strategy', 'runtime', 'rules', 'status', 'stage', 'previous_version', 'error', 'created_by',
+    'cancel_requested', 'lease_owner', 'lease_expires_at', 'created_at', 'started_at',
+    'finished_at',
+  ],
+  model_ops_run_stages: [
+    'run_id', 'name', 'position', 'status', 'started_at', 'finished_at', 'checks', 'errors',
+    'metrics',
+  ],
+  model_ops_switches: [
+    'id', 'model_id', 'kind', 'from_slot', 'to_slot', 'from_version', 'to_version',
+    'requested_by', 'reason', 'run_id', 'status', 'error', 'checks', 'started_at', 'finished_at',
   ],
 };
 

@@ -129,6 +129,7 @@ const baseRun: DeploymentRun = {
   config: {},
   strategy: 'recreate',
   runtime: 'local',
+  rules: 'default',
   status: 'succeeded',
   createdBy: 'user:default/guest',
   cancelRequested: false,

@@ -23,6 +23,7 @@ export function renderModelTab(
   const fullApi: Partial<ModelOpsApi> = {
     listDeployments: jest.fn().mockResolvedValue({ items: [] }),
     listArtifacts: jest.fn().mockResolvedValue({ items: [] }),
+    getEnvironments: jest.fn().mockResolvedValue({ slots: [], history: [] }),
     ...api,
   };
   return renderInTestApp(

@@ -4,6 +4,9 @@ import {
   AvailableVersion,
   CreateDeploymentRequest,
   DeploymentRun,
+  EnvironmentsResponse,
+  SwitchRecord,
+  SwitchRequest,
   ListDeploymentsResponse,
   ListModelsResponse,
   ModelDetails,
@@ -26,6 +29,11 @@ export interface ModelOpsApi {
   cancelDeployment(id: string): Promise<DeploymentRun>;
   rollback(entity: CompoundEntityRef, toVersion?: string): Promise<DeploymentRun>;
   listArtifacts(entity: CompoundEntityRef): Promise<{ items: AvailableVersion[] }>;
+  getEnvironments(entity: CompoundEntityRef): Promise<EnvironmentsResponse>;
+  switchEnvironment(entity: CompoundEntityRef, request?: SwitchRequest): Promise<SwitchRecord>;
+  rollbackSwitch(entity: CompoundEntityRef, reason?: string): Promise<SwitchRecord | DeploymentRun>;
+  promoteCanary(runId: string): Promise<DeploymentRun>;
+  abortCanary(runId: string): Promise<DeploymentRun>;
 }
 
 /**

@@ -5,6 +5,9 @@ import {
   AvailableVersion,
   CreateDeploymentRequest,
   DeploymentRun,
+  EnvironmentsResponse,
+  SwitchRecord,
+  SwitchRequest,
   ListDeploymentsResponse,
   ListModelsResponse,
   ModelDetails,
@@ -68,6 +71,35 @@ export class ModelOpsClient implements ModelOpsApi {
 
   listArtifacts(entity: CompoundEntityRef): Promise<{ items: AvailableVersion[] }> {
     return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/artifacts`);
+  }
+
+  getEnvironments(entity: CompoundEntityRef): Promise<EnvironmentsResponse> {
+    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/environments`);
+  }
+
+  switchEnvironment(
+    entity: CompoundEntityRef,
+    request: SwitchRequest = {},
+  ): Promise<SwitchRecord> {
+    return this.post(`${entityRoutePath(stringifyEntityRef(entity))}/environments/switch`, request);
+  }
+
+  rollbackSwitch(
+    entity: CompoundEntityRef,
+    reason?: string,
+  ): Promise<SwitchRecord | DeploymentRun> {
+    return this.post(
+      `${entityRoutePath(stringifyEntityRef(entity))}/environments/rollback-switch`,
+      reason ? { reason } : {},
+    );
+  }
+
+  promoteCanary(runId: string): Promise<DeploymentRun> {
+    return this.post(`/deployments/${encodeURIComponent(runId)}/promote`, {});
+  }
+
+  abortCanary(runId: string): Promise<DeploymentRun> {
+    return this.post(`/deployments/${encodeURIComponent(runId)}/abort`, {});
   }
 
   private get<T>(path: string): Promise<T> {

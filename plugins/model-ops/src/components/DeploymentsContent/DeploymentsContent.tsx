@@ -24,6 +24,7 @@ import Grid from '@material-ui/core/Grid';
 import Tooltip from '@material-ui/core/Tooltip';
 import { modelOpsApiRef } from '../../api';
 import { useDeployments } from '../../hooks/useDeployments';
+import { EnvironmentsPanel } from '../EnvironmentsPanel';
 import { ModelContentLayout } from '../ModelContentLayout';
 import { DeployDialog } from './DeployDialog';
 import { RollbackDialog } from './RollbackDialog';
@@ -237,6 +238,7 @@ export function DeploymentsContent() {
       {(model, retry) => (
         <>
           <Deployments model={model} refreshModel={retry} />
+          <EnvironmentsPanel model={model} refreshModel={retry} />
           <Grid item xs={12}>
             <Table<SlotState>
               title="Slots"

@@ -598,6 +598,9 @@ export const spec = {
           "runtime": {
             "type": "string"
           },
+          "rules": {
+            "type": "string"
+          },
           "status": {
             "$ref": "#/components/schemas/RunStatus"
           },
@@ -645,6 +648,7 @@ export const spec = {
           "config",
           "strategy",
           "runtime",
+          "rules",
           "status",
           "cancelRequested",
           "createdAt",
@@ -671,6 +675,144 @@ export const spec = {
         "required": [
           "version",
           "uri"
+        ]
+      },
+      "StageCheckList": {
+        "type": "array",
+        "items": {
+          "$ref": "#/components/schemas/StageCheck"
+        }
+      },
+      "SwitchRecord": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "modelId": {
+            "type": "string"
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "switch",
+              "rollback-switch",
+              "deployment",
+              "canary-promotion",
+              "canary-abort"
+            ]
+          },
+          "from": {
+            "$ref": "#/components/schemas/SlotName"
+          },
+          "to": {
+            "$ref": "#/components/schemas/SlotName"
+          },
+          "fromVersion": {
+            "type": "string"
+          },
+          "toVersion": {
+            "type": "string"
+          },
+          "requestedBy": {
+            "type": "string"
+          },
+          "reason": {
+            "type": "string"
+          },
+          "runId": {
+            "type": "string"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "in_progress",
+              "succeeded",
+              "failed",
+              "rolled_back"
+            ]
+          },
+          "error": {
+            "type": "string"
+          },
+          "checks": {
+            "$ref": "#/components/schemas/StageCheckList"
+          },
+          "startedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "finishedAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "durationMs": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "id",
+          "modelId",
+          "kind",
+          "to",
+          "status",
+          "checks",
+          "startedAt"
+        ]
+      },
+      "EnvironmentSlot": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "slot": {
+            "type": "string",
+            "enum": [
+              "blue",
+              "green"
+            ]
+          },
+          "version": {
+            "type": "string"
+          },
+          "endpoint": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "empty",
+              "starting",
+              "running",
+              "stopped",
+              "failed"
+            ]
+          },
+          "trafficWeight": {
+            "type": "integer"
+          },
+          "active": {
+            "type": "boolean"
+          },
+          "health": {
+            "type": "string",
+            "enum": [
+              "healthy",
+              "unhealthy",
+              "starting",
+              "absent"
+            ]
+          },
+          "warmUntil": {
+            "type": "string",
+            "format": "date-time"
+          }
+        },
+        "required": [
+          "slot",
+          "state",
+          "trafficWeight",
+          "active"
         ]
       }
     },
@@ -1163,6 +1305,210 @@ export const spec = {
             "$ref": "#/components/responses/ErrorResponse"
           },
           "404": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/entities/{kind}/{namespace}/{name}/environments": {
+      "get": {
+        "operationId": "GetEnvironments",
+        "description": "The blue and green colors of a model, the production endpoint and the switch history.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/kind"
+          },
+          {
+            "$ref": "#/components/parameters/namespace"
+          },
+          {
+            "$ref": "#/components/parameters/name"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The environments.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "additionalProperties": false,
+                  "properties": {
+                    "productionEndpoint": {
+                      "type": "string"
+                    },
+                    "activeSlot": {
+                      "type": "string",
+                      "enum": [
+                        "blue",
+                        "green"
+                      ]
+                    },
+                    "slots": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/EnvironmentSlot"
+                      }
+                    },
+                    "history": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/SwitchRecord"
+                      }
+                    }
+                  },
+                  "required": [
+                    "slots",
+                    "history"
+                  ]
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "404": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/entities/{kind}/{namespace}/{name}/environments/switch": {
+      "post": {
+        "operationId": "SwitchEnvironment",
+        "description": "Switches production traffic to the other color (or `to`), verifies it, watches health, and returns traffic on failure. Needs model-ops.environment.switch.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/kind"
+          },
+          {
+            "$ref": "#/components/parameters/namespace"
+          },
+          {
+            "$ref": "#/components/parameters/name"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "to": {
+                    "type": "string"
+                  },
+                  "reason": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The switch, succeeded.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SwitchRecord"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "401": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "403": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "404": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "409": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/entities/{kind}/{namespace}/{name}/environments/rollback-switch": {
+      "post": {
+        "operationId": "RollbackSwitch",
+        "description": "Reverses the last switch while the previous color is warm (200 with the switch); otherwise redeploys its version through the pipeline (202 with the run). Needs model-ops.environment.switch.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/kind"
+          },
+          {
+            "$ref": "#/components/parameters/namespace"
+          },
+          {
+            "$ref": "#/components/parameters/name"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "reason": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The switch back, succeeded.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SwitchRecord"
+                }
+              }
+            }
+          },
+          "202": {
+            "description": "A rollback run that redeploys the previous version.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DeploymentRun"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "401": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "403": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "404": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "409": {
             "$ref": "#/components/responses/ErrorResponse"
           },
           "default": {

@@ -1,0 +1,299 @@
+/*
+ * Blue-green for real: the demo artifacts served by real model-server processes behind the
+ * local runtime's router, the pipeline's blue-green production stage, manual switches and
+ * rollback-switches under constant load, and the one-active-color guarantee on every database.
+ */
+import {
+  TestDatabaseId,
+  TestDatabases,
+  mockServices,
+} from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
+import { ConflictError } from '@backstage/errors';
+import { STAGE_NAMES } from '@model-ops/plugin-model-ops-common';
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Knex } from 'knex';
+import { DatabaseModelStore } from '../database/DatabaseModelStore';
+import { ArtifactFetcher } from '../deployments/ArtifactFetcher';
+import { predict } from '../deployments/modelClient';
+import { PipelineWorker } from '../deployments/PipelineWorker';
+import { PipelineOptions } from '../deployments/pipelineConfig';
+import { NewRun, RunStore, StoredRun } from '../deployments/RunStore';
+import { LocalRuntime, createLocalRuntime, findRepoRoot } from '../runtimes/local';
+import { SwitchStore } from './SwitchStore';
+import { SwitchFailure, TrafficSwitcher } from './TrafficSwitcher';
+
+jest.setTimeout(180_000);
+
+const repoRoot = findRepoRoot(__dirname);
+const MODEL = 'sentiment-classifier';
+const ENTITY = `component:default/${MODEL}`;
+const model = { modelId: MODEL, entityRef: ENTITY };
+const limits = { maxErrorRatePct: 5, maxP95Ms: 5000 };
+
+const databases = TestDatabases.create({
+  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
+});
+
+type IndexEntry = { version: string; uri: string; sha256: string };
+let index: Record<string, IndexEntry>;
+let verificationInputs: string[];
+
+beforeAll(async () => {
+  const raw = JSON.parse(
+    await fs.readFile(path.join(repoRoot, 'examples/models/index.json'), 'utf8'),
+  );
+  index = Object.fromEntries(
+    (raw.models[MODEL] as IndexEntry[]).map(entry => [entry.version, entry]),
+  );
+  const verification = JSON.parse(
+    await fs.readFile(path.join(repoRoot, 'examples/models/verification.json'), 'utf8'),
+  );
+  verificationInputs = verification.cases.map((c: { input: string }) => c.input);
+});
+
+/**
+ * A bounded constant load on the router: `rps` requests a second until stopped (at most
+ * `maxSeconds`), counting failures and the versions that answered.
+ */
+function startLoad(endpoint: string, rps = 120, maxSeconds = 60) {
+  let stopped = false;
+  const stats = { sent: 0, failed: 0, failures: [] as string[], versions: new Map<string, number>() };
+  const inFlight = new Set<Promise<void>>();
+  const started = Date.now();
+  const loop = (async () => {
+    const interval = 1000 / rps;
+    let next = performance.now();
+    while (!stopped && Date.now() - started < maxSeconds * 1000) {
+      const request = predict(endpoint, 'works great, love it', 5000).then(result => {
+        stats.sent++;
+        if (!result.ok) {
+          stats.failed++;
+          if (stats.failures.length < 5) stats.failures.push(`${result.status} ${result.error}`);
+        }
+        const v = result.version ?? 'none';
+        stats.versions.set(v, (stats.versions.get(v) ?? 0) + 1);
+      });
+      inFlight.add(request);
+      request.finally(() => inFlight.delete(request));
+      next += interval;
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait));
+    }
+  })();
+  return {
+    stats,
+    async stop() {
+      stopped = true;
+      await loop;
+      await Promise.all([...inFlight]);
+      return { ...stats, seconds: (Date.now() - started) / 1000 };
+    },
+  };
+}
+
+describe.each(databases.eachSupportedId())('blue-green on %s', databaseId => {
+  let knex: Knex;
+  let tmp: string;
+  let runtime: LocalRuntime;
+  let runs: RunStore;
+  let models: DatabaseModelStore;
+  let switches: SwitchStore;
+  let switcher: TrafficSwitcher;
+  let worker: PipelineWorker;
+
+  beforeEach(async () => {
+    knex = await databases.init(databaseId as TestDatabaseId);
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'model-ops-bluegreen-'));
+    models = await DatabaseModelStore.create({ database: mockServices.database({ knex }) });
+    runs = new RunStore(knex);
+    switches = new SwitchStore(knex);
+    runtime = createLocalRuntime({
+      config: new ConfigReader({
+        modelOps: { local: { stateDir: path.join(tmp, 'local'), routerPortRange: '17400-17499' } },
+      }),
+      logger: mockServices.logger.mock(),
+      workingDirectory: repoRoot,
+    });
+    switcher = new TrafficSwitcher({
+      switches,
+      logger: mockServices.logger.mock(),
+      options: {
+        probes: 5,
+        healthWatchSeconds: 1,
+        watchIntervalMs: 20,
+        warmSeconds: 300,
+        inputs: verificationInputs,
+      },
+    });
+    const options: PipelineOptions = {
+      defaults: {
+        performance: { requests: 20, p95BudgetMs: 100 },
+        load: { concurrency: 2, durationSeconds: 1, maxErrorRatePct: 1, minThroughputRps: 10 },
+        verification: { probes: 5, maxErrorRatePct: 0 },
+      },
+      perModel: new Map(),
+      leaseSeconds: 30,
+      pollIntervalSeconds: 3600,
+      maxConcurrentRuns: 1,
+      fileRoot: repoRoot,
+      cacheDir: path.join(tmp, 'artifacts'),
+      verificationInputs,
+    };
+    worker = new PipelineWorker({
+      runs,
+      models,
+      fetcher: new ArtifactFetcher({ cacheDir: options.cacheDir, fileRoot: repoRoot }),
+      options,
+      logger: mockServices.logger.mock(),
+      getRuntime: () => runtime,
+      switcher,
+      healthLimits: () => limits,
+    });
+  });
+
+  afterEach(async () => {
+    await worker.stop();
+    await runtime.shutdown();
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  async function deploy(version: string): Promise<StoredRun> {
+    const entry = index[version];
+    const newRun: NewRun = {
+      id: randomUUID(),
+      modelId: MODEL,
+      entityRef: ENTITY,
+      kind: 'deploy',
+      version,
+      artifact: { uri: entry.uri, sha256: entry.sha256 },
+      config: {},
+      strategy: 'blue-green',
+      runtime: 'local',
+      stages: [...STAGE_NAMES],
+    };
+    await runs.createRun(newRun);
+    await worker.poll();
+    await worker.idle();
+    return (await runs.getRun(newRun.id))!;
+  }
+
+  async function endpoint(): Promise<string> {
+    return (await runtime.describe({ model })).productionEndpoint!;
+  }
+
+  it('deploys to the idle color, switches, keeps the old one warm, and survives the 2.2.0 story', async () => {
+    expect((await deploy('1.0.0')).status).toBe('succeeded');
+    expect((await models.getModel(MODEL))?.activeSlot).toBe('blue');
+
+    const second = await deploy('1.1.0');
+    expect(second.status).toBe('succeeded');
+    const production = second.stages.find(s => s.name === 'production')!;
+    expect(production.metrics).toMatchObject({ strategy: 'blue-green', slot: 'green' });
+    expect(production.checks.map(c => c.name)).toEqual(
+      expect.arrayContaining(['deploy green', 'switch: traffic', 'switch: probe-version', 'switch: health-watch']),
+    );
+    expect((await predict(await endpoint(), 'love it')).version).toBe('1.1.0');
+    expect(await models.getModel(MODEL)).toMatchObject({ activeSlot: 'green', productionVersion: '1.1.0' });
+    const slots = await models.getSlots(MODEL);
+    expect(slots.find(s => s.slot === 'blue')).toMatchObject({ state: 'running', version: '1.0.0', trafficWeight: 0 });
+    expect(await switches.warmUntil(MODEL, 'blue')).toBeInstanceOf(Date);
+    const [last] = await switches.list(MODEL);
+    expect(last).toMatchObject({ kind: 'deployment', from: 'blue', to: 'green', status: 'succeeded', runId: second.id });
+
+    // 2.2.0 passes testing and staging, breaks under production-like traffic: the health watch
+    // fails and traffic returns to green by itself.
+    const third = await deploy('2.2.0');
+    expect(third.status).toBe('rolled_back');
+    expect(third.error).toMatch(/Health watch failed|did not reach/);
+    expect((await predict(await endpoint(), 'love it')).version).toBe('1.1.0');
+    expect((await models.getModel(MODEL))?.activeSlot).toBe('green');
+    const [failedSwitch] = await switches.list(MODEL);
+    expect(failedSwitch).toMatchObject({ kind: 'deployment', to: 'blue', status: 'rolled_back' });
+    expect(failedSwitch.checks.find(c => c.name === 'revert')?.ok).toBe(true);
+  });
+
+  it('switches and rolls the switch back under constant load with no failed request', async () => {
+    expect((await deploy('1.0.0')).status).toBe('succeeded');
+    expect((await deploy('1.1.0')).status).toBe('succeeded');
+    const load = startLoad(await endpoint());
+    await new Promise(resolve => setTimeout(resolve, 500));
+
+    const back = await switcher.switch({
+      runtime, model, kind: 'rollback-switch', from: 'green', to: 'blue',
+      fromVersion: '1.1.0', toVersion: '1.0.0', limits,
+    });
+    expect(back.status).toBe('succeeded');
+    await new Promise(resolve => setTimeout(resolve, 300));
+    const forth = await switcher.switch({
+      runtime, model, kind: 'switch', from: 'blue', to: 'green',
+      fromVersion: '1.0.0', toVersion: '1.1.0', limits,
+    });
+    expect(forth.status).toBe('succeeded');
+    await new Promise(resolve => setTimeout(resolve, 300));
+    const result = await load.stop();
+
+    expect(result.failures).toEqual([]);
+    expect(result.failed).toBe(0);
+    expect(result.sent / result.seconds).toBeGreaterThanOrEqual(90);
+    expect(result.versions.get('1.0.0')).toBeGreaterThan(0);
+    expect(result.versions.get('1.1.0')).toBeGreaterThan(0);
+    expect((await predict(await endpoint(), 'love it')).version).toBe('1.1.0');
+    // eslint-disable-next-line no-console
+    console.log(
+      `[measure] ${databaseId}: ${result.sent} requests at ${Math.round(result.sent / result.seconds)} req/s during a rollback-switch (${back.durationMs} ms) and a switch (${forth.durationMs} ms): ${result.failed} failed`,
+    );
+  });
+
+  it('lets exactly one of two concurrent switches win', async () => {
+    expect((await deploy('1.0.0')).status).toBe('succeeded');
+    expect((await deploy('1.1.0')).status).toBe('succeeded');
+    const attempt = () =>
+      switcher
+        .switch({ runtime, model, kind: 'switch', from: 'green', to: 'blue', fromVersion: '1.1.0', toVersion: '1.0.0', limits })
+        .then(() => 'won' as const)
+        .catch(error => {
+          if (error instanceof ConflictError) return 'conflict' as const;
+          if (error instanceof SwitchFailure) return 'failed' as const;
+          throw error;
+        });
+    const outcomes = await Promise.all([attempt(), attempt()]);
+    expect(outcomes.sort()).toEqual(['conflict', 'won']);
+    const stored = await models.getModel(MODEL);
+    expect(stored?.activeSlot).toBe('blue');
+    const rows = await knex('model_ops_switches').where({ model_id: MODEL, status: 'in_progress' });
+    expect(rows).toHaveLength(0);
+  });
+});
+
+describe.each(databases.eachSupportedId())('SwitchStore on %s', databaseId => {
+  it('refuses a second switch in progress and moves the active color by compare-and-set', async () => {
+    const knex = await databases.init(databaseId as TestDatabaseId);
+    const models = await DatabaseModelStore.create({ database: mockServices.database({ knex }) });
+    const switches = new SwitchStore(knex);
+    await models.upsertModel({ modelId: MODEL, entityRef: ENTITY, activeSlot: 'blue', productionVersion: '1.0.0' });
+    await models.upsertSlot(MODEL, { slot: 'blue', version: '1.0.0', state: 'running', trafficWeight: 100 });
+    await models.upsertSlot(MODEL, { slot: 'green', version: '1.1.0', state: 'running', trafficWeight: 0 });
+
+    const first = await switches.begin({ id: randomUUID(), modelId: MODEL, kind: 'switch', from: 'blue', to: 'green' });
+    await expect(
+      switches.begin({ id: randomUUID(), modelId: MODEL, kind: 'switch', from: 'blue', to: 'green' }),
+    ).rejects.toThrow(ConflictError);
+    // Another model is free to switch.
+    await expect(
+      switches.begin({ id: randomUUID(), modelId: 'fraud-detector', kind: 'switch', to: 'blue' }),
+    ).resolves.toMatchObject({ status: 'in_progress' });
+
+    await switches.commit(first.id, { modelId: MODEL, from: 'blue', to: 'green', toVersion: '1.1.0', checks: [] });
+    expect(await models.getModel(MODEL)).toMatchObject({ activeSlot: 'green', productionVersion: '1.1.0' });
+    // A stale switch that still thinks blue is active cannot commit.
+    const stale = await switches.begin({ id: randomUUID(), modelId: MODEL, kind: 'switch', from: 'blue', to: 'green' });
+    await expect(
+      switches.commit(stale.id, { modelId: MODEL, from: 'blue', to: 'green', checks: [] }),
+    ).rejects.toThrow(ConflictError);
+    expect((await models.getModel(MODEL))?.activeSlot).toBe('green');
+  });
+});

@@ -1,0 +1,1 @@
+export { EnvironmentsPanel } from './EnvironmentsPanel';
