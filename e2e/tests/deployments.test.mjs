@@ -104,9 +104,10 @@ describe('Deployments tab', () => {
       await deployFromTab(page, '1.1.0');
       // Live progress: the run's card shows it without a reload, and ends Succeeded.
       await page.getByText('Deploy 1.1.0').first().waitFor({ timeout: TIMEOUTS.content });
+      // Blue-green: 1.1.0 goes to the idle color and traffic switches to it.
       await page
         .getByTestId('stage-production')
-        .getByText(/traffic 100 %/)
+        .getByText(/100 % to (blue|green)/)
         .first()
         .waitFor({ timeout: RUN_TIMEOUT });
       await page.getByText('Succeeded').first().waitFor({ timeout: RUN_TIMEOUT });
@@ -141,5 +142,36 @@ describe('Deployments tab', () => {
     assert.equal(runs[0].status, 'failed');
     const model = await waitForModel(() => true, 'reading the model');
     assert.equal(model.productionVersion, '1.1.0', 'production still serves 1.1.0');
+  });
+
+  test('switching from the environments panel moves traffic and records it', async () => {
+    await waitForNoActiveRun();
+    const before = await api(`/api/model-ops/entities/component/default/${MODEL}/environments`);
+    assert.equal(before.status, 200);
+    const active = before.body.activeSlot;
+    const idle = before.body.slots.find(s => s.slot !== active);
+    assert.equal(idle.state, 'running', `the idle color ${idle.slot} is warm: ${JSON.stringify(idle)}`);
+    await withFailureReport(page, 'switch', async () => {
+      await open(page, DEPLOYMENTS);
+      await page.getByRole('button', { name: `Switch to ${idle.slot}` }).first().click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: `Switch to ${idle.slot}` }).click();
+      await page
+        .getByRole('table', { name: 'Switch history' })
+        .getByText(/succeeded/i)
+        .first()
+        .waitFor({ timeout: RUN_TIMEOUT });
+    });
+    const after = await api(`/api/model-ops/entities/component/default/${MODEL}/environments`);
+    assert.equal(after.body.activeSlot, idle.slot, 'the idle color became active');
+    assert.equal(after.body.history[0].kind, 'switch');
+    assert.equal(after.body.history[0].status, 'succeeded');
+    const response = await fetch(new URL('/v1/predict', after.body.productionEndpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'love it' }),
+      signal: AbortSignal.timeout(TIMEOUTS.action),
+    });
+    assert.equal(response.headers.get('x-model-version'), idle.version, 'the switched-to version serves');
   });
 });

@@ -109,6 +109,51 @@ export interface Config {
        */
       keepRunningOnShutdown?: boolean;
     };
+    /**
+     * Settings of the built-in `kubernetes` runtime. Its cluster comes from Backstage's
+     * `kubernetes.clusterLocatorMethods` (type `config`, authProvider `serviceAccount`).
+     */
+    kubernetes?: {
+      /** The name of the cluster to deploy to. Default: the first config cluster. */
+      cluster?: string;
+      /** The namespace of the Deployments, Services and HTTPRoutes. Default `model-ops`. */
+      namespace?: string;
+      /**
+       * The model server image. Required to deploy. It must serve HTTP on port 8080 with
+       * `GET /healthz`, and load the artifact at `MODEL_ARTIFACT_URI` (version `MODEL_VERSION`).
+       */
+      image?: string;
+      /** The image pull policy of the model server container. Default: Kubernetes' own. */
+      imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+      /**
+       * The container arguments; `{artifact}`, `{modelId}`, `{version}` and `{slot}` are
+       * replaced. Default `--artifact {artifact} --port 8080 --host 0.0.0.0 --model-id {modelId}`.
+       */
+      args?: string[];
+      /** Pods per slot unless a deployment's config sets `replicas`. Default 1. */
+      replicas?: number;
+      /**
+       * The Gateway the HTTPRoutes of models attach to. Without it they attach to the model's
+       * production Service (GAMMA, for service meshes).
+       */
+      gatewayParentRef?: {
+        name: string;
+        /** Default: the namespace of the HTTPRoute. */
+        namespace?: string;
+        sectionName?: string;
+      };
+      /**
+       * Hostnames of the HTTPRoutes, `{modelId}` replaced, e.g. `{modelId}.models.example.com`.
+       * The first is the production endpoint.
+       */
+      hostnames?: string[];
+      /** The cluster's DNS domain in Service endpoints. Default `cluster.local`. */
+      clusterDomain?: string;
+      /** How long a deploy waits for its rollout to be available. Default 300. */
+      rolloutTimeoutSeconds?: number;
+      /** How long one Kubernetes API request may take. Default 30. */
+      requestTimeoutSeconds?: number;
+    };
     /** Where model artifacts come from. */
     artifacts?: {
       /**
@@ -155,6 +200,19 @@ export interface Config {
       watchIntervalMs?: number;
       /** How long the old color stays running after a switch, for instant rollback. Default 300. */
       warmSeconds?: number;
+    };
+    /** Canary releases (models with `model-ops/strategy: canary`). */
+    canary?: {
+      /** Traffic weights of the steps; the last must be 100. Default [10, 50, 100]. */
+      steps?: number[];
+      /** How long each step's traffic is analysed before the next step. Default 10. */
+      stepSeconds?: number;
+      /** Pause between the analysis requests of a step. Default 20. */
+      analysisIntervalMs?: number;
+      /** The canary's p95 may be at most this many times the stable color's (plus 20 ms). Default 2. */
+      maxLatencyRatio?: number;
+      /** The canary's error rate may exceed the stable color's by at most this many points. Default 1. */
+      maxErrorRateIncreasePct?: number;
     };
     /** The demo: deploy a first version of every demo model at start. */
     demo?: {

@@ -43,6 +43,11 @@ exports.up = async function up(knex) {
       .notNullable()
       .defaultTo('default')
       .comment('the rule set that judges health watches and canary analyses of the run');
+    table.text('canary').nullable().comment('the canary state as JSON, while and after a canary release');
+    table
+      .string('canary_command', 16)
+      .nullable()
+      .comment('promote or abort, asked for by a user and read by the worker');
   });
 };
 
@@ -51,6 +56,8 @@ exports.up = async function up(knex) {
  */
 exports.down = async function down(knex) {
   await knex.schema.alterTable('model_ops_runs', table => {
+    table.dropColumn('canary_command');
+    table.dropColumn('canary');
     table.dropColumn('rules');
   });
   await knex.schema.alterTable('model_ops_slots', table => {

@@ -19,8 +19,9 @@ import path from 'node:path';
 import { DatabaseModelStore } from './database/DatabaseModelStore';
 import { ArtifactFetcher } from './deployments/ArtifactFetcher';
 import { DemoBootstrap } from './deployments/DemoBootstrap';
+import { ProductionReconciler } from './deployments/ProductionReconciler';
 import { DeploymentsService } from './deployments/DeploymentsService';
-import { PipelineWorker } from './deployments/PipelineWorker';
+import { DEFAULT_CANARY_OPTIONS, PipelineWorker } from './deployments/PipelineWorker';
 import { readPipelineOptions } from './deployments/pipelineConfig';
 import { RunStore } from './deployments/RunStore';
 import { EnvironmentsService } from './environments/EnvironmentsService';
@@ -142,18 +143,36 @@ export const modelOpsPlugin = createBackendPlugin({
           },
         });
 
+        const fetcher = new ArtifactFetcher({
+          cacheDir: pipelineOptions.cacheDir,
+          fileRoot: pipelineOptions.fileRoot,
+        });
         const worker = new PipelineWorker({
           runs,
           models: store,
-          fetcher: new ArtifactFetcher({
-            cacheDir: pipelineOptions.cacheDir,
-            fileRoot: pipelineOptions.fileRoot,
-          }),
+          fetcher,
           options: pipelineOptions,
           logger: logger.child({ task: 'model-ops-pipeline' }),
           getRuntime: id => extensions.getRuntime(id),
           switcher,
           healthLimits,
+          canary: {
+            steps: config.getOptionalConfigArray('modelOps.canary.steps')
+              ? (config.getOptional('modelOps.canary.steps') as number[])
+              : DEFAULT_CANARY_OPTIONS.steps,
+            stepSeconds:
+              config.getOptionalNumber('modelOps.canary.stepSeconds') ??
+              DEFAULT_CANARY_OPTIONS.stepSeconds,
+            analysisIntervalMs:
+              config.getOptionalNumber('modelOps.canary.analysisIntervalMs') ??
+              DEFAULT_CANARY_OPTIONS.analysisIntervalMs,
+            maxLatencyRatio:
+              config.getOptionalNumber('modelOps.canary.maxLatencyRatio') ??
+              DEFAULT_CANARY_OPTIONS.maxLatencyRatio,
+            maxErrorRateIncreasePct:
+              config.getOptionalNumber('modelOps.canary.maxErrorRateIncreasePct') ??
+              DEFAULT_CANARY_OPTIONS.maxErrorRateIncreasePct,
+          },
         });
 
         const artifactIndex = config.getOptionalString('modelOps.artifacts.index');
@@ -179,6 +198,7 @@ export const modelOpsPlugin = createBackendPlugin({
           logger,
           store,
           switches,
+          runs,
           switcher,
           deployments,
           specContext,
@@ -188,6 +208,26 @@ export const modelOpsPlugin = createBackendPlugin({
 
         worker.start();
         lifecycle.addShutdownHook(() => worker.stop());
+
+        // What production should run is brought back when the runtime has lost it (after a
+        // restart that stopped the model processes, for example).
+        const reconciler = new ProductionReconciler({
+          store,
+          runs,
+          fetcher,
+          getRuntime: id => extensions.getRuntime(id),
+          logger: logger.child({ task: 'model-ops-reconcile' }),
+        });
+        await scheduler.scheduleTask({
+          id: 'model-ops-production-reconcile',
+          frequency: { seconds: 30 },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: 2 },
+          scope: 'local',
+          fn: async () => {
+            await reconciler.run();
+          },
+        });
 
         await scheduler.scheduleTask({
           id: 'model-ops-environments-cooldown',

@@ -1,3 +1,4 @@
+import type { CanaryState } from './environments';
 import { DeploymentStrategy } from './spec';
 
 /**
@@ -107,6 +108,10 @@ export interface DeploymentRun {
   runtime: string;
   /** The rule set that judges the run's health watches and canary analyses. */
   rules: string;
+  /** The canary release of this run, when its strategy is canary. */
+  canary?: CanaryState;
+  /** A promote or abort asked for and not yet carried out. */
+  canaryCommand?: 'promote' | 'abort';
   status: RunStatus;
   stage?: StageName;
   previousVersion?: string;

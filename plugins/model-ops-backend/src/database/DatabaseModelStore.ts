@@ -105,6 +105,14 @@ export class DatabaseModelStore implements ModelStore {
     return row ? this.toModel(row) : undefined;
   }
 
+  async listProductionModels(): Promise<StoredModel[]> {
+    const rows: ModelRow[] = await this.db('model_ops_models')
+      .whereNotNull('production_version')
+      .whereNotNull('active_slot')
+      .orderBy('model_id');
+    return rows.map(row => this.toModel(row));
+  }
+
   async getSlots(modelId: string): Promise<SlotState[]> {
     const [model, rows] = await Promise.all([
       this.getModel(modelId),

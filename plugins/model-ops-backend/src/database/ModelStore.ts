@@ -29,6 +29,8 @@ export interface ModelStore {
   /** The stored state of the given models; models never acted on are absent from the map. */
   getModels(modelIds: string[]): Promise<Map<string, StoredModel>>;
   getModel(modelId: string): Promise<StoredModel | undefined>;
+  /** Every model that has a version in production. */
+  listProductionModels(): Promise<StoredModel[]>;
   getSlots(modelId: string): Promise<SlotState[]>;
   getVersions(modelId: string): Promise<ModelVersion[]>;
   upsertModel(model: {

@@ -35,6 +35,7 @@ import {
   isModelEntity,
   modelOpsDeploymentCreatePermission,
   modelOpsDeploymentRollbackPermission,
+  modelOpsEnvironmentSwitchPermission,
   parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
 import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
@@ -147,6 +148,32 @@ export class DeploymentsService {
       await this.authorize(modelOpsDeploymentRollbackPermission, run.entityRef, credentials);
       return toApi(await this.deps.runs.requestCancel(id));
     });
+  }
+
+  /** Promotes (switch permission) or aborts (rollback permission) a canary in progress. */
+  async canaryCommand(
+    id: string,
+    command: 'promote' | 'abort',
+    caller: Caller,
+  ): Promise<DeploymentRun> {
+    const run = await this.get(id, caller.credentials);
+    return this.audited(
+      `canary-${command}`,
+      { runId: id, entityRef: run.entityRef },
+      caller,
+      async () => {
+        await this.authorize(
+          command === 'promote'
+            ? modelOpsEnvironmentSwitchPermission
+            : modelOpsDeploymentRollbackPermission,
+          run.entityRef,
+          caller.credentials,
+        );
+        const updated = toApi(await this.deps.runs.requestCanaryCommand(id, command));
+        this.deps.onRunCreated?.();
+        return updated;
+      },
+    );
   }
 
   async rollback(

@@ -19,6 +19,7 @@ import { LocalRuntime, createLocalRuntime, findRepoRoot } from '../runtimes/loca
 import { ArtifactFetcher } from './ArtifactFetcher';
 import { predict } from './modelClient';
 import { PipelineWorker } from './PipelineWorker';
+import { ProductionReconciler } from './ProductionReconciler';
 import { DEFAULT_BUDGETS, PipelineOptions } from './pipelineConfig';
 import { NewRun, RunStore, StoredRun } from './RunStore';
 
@@ -237,6 +238,33 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     expect(result.previousVersion).toBe('1.1.0');
     expect(await serving()).toBe('1.0.0');
     expect((await models.getModel(MODEL))?.productionVersion).toBe('1.0.0');
+  });
+
+  it('restores production when the runtime has lost it', async () => {
+    expect((await execute(run('1.0.0'))).status).toBe('succeeded');
+    // The backend stops its model processes on shutdown; the next start has none.
+    await runtime.shutdown();
+    runtime = createLocalRuntime({
+      config: new ConfigReader({
+        modelOps: {
+          local: { stateDir: path.join(tmp, 'local'), routerPortRange: '17300-17399' },
+        },
+      }),
+      logger: mockServices.logger.mock(),
+      workingDirectory: repoRoot,
+    });
+    expect((await runtime.health({ model: { modelId: MODEL, entityRef: ENTITY }, slot: 'blue' })).status).toBe('absent');
+    const reconciler = new ProductionReconciler({
+      store: models,
+      runs,
+      fetcher: new ArtifactFetcher({ cacheDir: options.cacheDir, fileRoot: repoRoot }),
+      getRuntime: () => runtime,
+      logger: mockServices.logger.mock(),
+    });
+    expect(await reconciler.run()).toEqual([MODEL]);
+    expect(await serving()).toBe('1.0.0');
+    // Alive now: a second pass leaves it alone.
+    expect(await reconciler.run()).toEqual([]);
   });
 
   it('cancels a run between stages and cleans up', async () => {

@@ -14,7 +14,30 @@ import {
   TrafficSwitcher,
 } from '../environments/TrafficSwitcher';
 import { ArtifactFetcher, FetchedArtifact } from './ArtifactFetcher';
-import { predict } from './modelClient';
+import { percentile, predict, round } from './modelClient';
+import { CanaryAnalysis, CanaryState } from '@model-ops/plugin-model-ops-common';
+
+/** How a canary release steps and what its analysis allows. */
+export interface CanaryOptions {
+  /** Traffic weights of the steps; the last must be 100. */
+  steps: number[];
+  /** How long each step's traffic is analysed before the next. */
+  stepSeconds: number;
+  /** Pause between the analysis requests of a step. */
+  analysisIntervalMs: number;
+  /** The canary's p95 may be at most this many times the stable color's (plus 20 ms). */
+  maxLatencyRatio: number;
+  /** The canary's error rate may exceed the stable color's by at most this many points. */
+  maxErrorRateIncreasePct: number;
+}
+
+export const DEFAULT_CANARY_OPTIONS: CanaryOptions = {
+  steps: [10, 50, 100],
+  stepSeconds: 10,
+  analysisIntervalMs: 20,
+  maxLatencyRatio: 2,
+  maxErrorRateIncreasePct: 1,
+};
 import { PipelineOptions } from './pipelineConfig';
 import { RunStore, StoredRun } from './RunStore';
 import {
@@ -69,6 +92,8 @@ export class PipelineWorker {
       switcher?: TrafficSwitcher;
       /** The health limits of a rule set, for the watch after a switch. */
       healthLimits?: (rules: string) => HealthLimits;
+      /** How canary releases step and analyse. */
+      canary?: CanaryOptions;
       now?: () => Date;
     },
   ) {}
@@ -395,7 +420,9 @@ export class PipelineWorker {
       stored?.activeSlot &&
       PRODUCTION_SLOTS.includes(stored.activeSlot)
     ) {
-      return this.runBlueGreen(run, ctx, fetched, stored.activeSlot, previousVersion);
+      return run.strategy === 'canary'
+        ? this.runCanary(run, ctx, fetched, stored.activeSlot, previousVersion)
+        : this.runBlueGreen(run, ctx, fetched, stored.activeSlot, previousVersion);
     }
     await ctx.recorder.metric({ strategy: 'recreate', slot });
     if (run.strategy !== 'recreate' && previousVersion) {
@@ -540,6 +567,204 @@ export class PipelineWorker {
       lastDeployedAt: this.now().toISOString(),
     });
     await this.deps.runs.updateRun(run.id, this.owner, { previousVersion });
+    return 'succeeded';
+  }
+
+  /**
+   * Canary: the new version goes to the idle color, then takes a growing share of traffic step
+   * by step. At each step production-like requests go through the production endpoint and are
+   * told apart by `x-model-version`; the canary's error rate and p95 are checked against the
+   * rules and against the stable color. A breach, or a manual abort, returns all traffic to the
+   * stable color (the run ends rolled_back); the last step, or a manual promote, switches to the
+   * canary for good.
+   */
+  private async runCanary(
+    run: StoredRun,
+    ctx: StageContext,
+    fetched: FetchedArtifact,
+    active: SlotName,
+    previousVersion: string,
+  ): Promise<'succeeded' | 'rolled_back' | 'failed'> {
+    const { runs, models } = this.deps;
+    const options = this.deps.canary ?? DEFAULT_CANARY_OPTIONS;
+    const idle: 'blue' | 'green' = active === 'blue' ? 'green' : 'blue';
+    const limits = this.deps.healthLimits?.(run.rules) ?? { maxErrorRatePct: 5, maxP95Ms: 5000 };
+    const state: CanaryState = {
+      runId: run.id,
+      version: run.version,
+      slot: idle,
+      steps: options.steps,
+      step: 0,
+      weight: 0,
+      status: 'progressing',
+      analyses: [],
+    };
+    const save = async () => {
+      if (!(await runs.setCanary(run.id, this.owner, state))) {
+        throw new LeaseLost(run.id);
+      }
+    };
+    await ctx.recorder.metric({ strategy: 'canary', slot: idle });
+    await save();
+
+    await this.markSlot(run, idle, run.version, 'starting', 0);
+    const { endpoint: canaryEndpoint } = await ctx.runtime.deploy({
+      model: ctx.model,
+      slot: idle,
+      artifact: { ...run.artifact, version: run.version, localPath: fetched.localPath },
+      config: ctx.config,
+    });
+    await this.markSlot(run, idle, run.version, 'running', 0);
+    await ctx.recorder.check(`deploy ${idle}`, true, `canary ${run.version} at ${canaryEndpoint}`);
+    const description = await ctx.runtime.describe({ model: ctx.model });
+    const endpoint = description.productionEndpoint!;
+    const inputs = ctx.verificationInputs.length ? ctx.verificationInputs : ['canary probe'];
+
+    const abort = async (reason: string): Promise<'rolled_back'> => {
+      await ctx.runtime.setTraffic({ model: ctx.model, weights: { [active]: 100, [idle]: 0 } });
+      state.status = 'aborted';
+      state.weight = 0;
+      await save();
+      await ctx.recorder.check('canary-abort', true, `traffic back to ${active} (${previousVersion}): ${reason}`);
+      ctx.recorder.errors.push(`Canary aborted: ${reason}`);
+      await this.deps.switcher!.recordAbort({
+        modelId: run.modelId,
+        from: idle,
+        to: active,
+        fromVersion: run.version,
+        toVersion: previousVersion,
+        runId: run.id,
+        reason,
+      });
+      await ctx.runtime.undeploy({ model: ctx.model, slot: idle }).catch(() => undefined);
+      await this.markSlot(run, idle, undefined, 'empty', 0);
+      await models.upsertVersion(run.modelId, {
+        version: run.version,
+        artifactUri: run.artifact.uri,
+        sha256: run.artifact.sha256,
+        status: 'failed',
+      });
+      await runs.updateRun(run.id, this.owner, { previousVersion });
+      return 'rolled_back';
+    };
+
+    for (let index = 0; index < options.steps.length; index++) {
+      const weight = options.steps[index];
+      if (weight >= 100) break;
+      state.step = index;
+      state.weight = weight;
+      await ctx.runtime.setTraffic({
+        model: ctx.model,
+        weights: { [idle]: weight, [active]: 100 - weight },
+      });
+      await this.markSlot(run, idle, run.version, 'running', weight);
+      await save();
+
+      const samples = { canary: [] as number[], stable: [] as number[] };
+      const errors = { canary: 0, stable: 0 };
+      const deadline = performance.now() + options.stepSeconds * 1000;
+      let command: 'promote' | 'abort' | undefined;
+      let i = 0;
+      while (performance.now() < deadline) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        const result = await predict(endpoint, inputs[i++ % inputs.length]);
+        const side = result.version === run.version ? 'canary' : 'stable';
+        samples[side].push(result.latencyMs);
+        if (!result.ok) errors[side]++;
+        if (i % 10 === 0) {
+          command = await runs.takeCanaryCommand(run.id);
+          if (command) break;
+        }
+        await new Promise(resolve => setTimeout(resolve, options.analysisIntervalMs));
+      }
+      command = command ?? (await runs.takeCanaryCommand(run.id));
+      const figures = (side: 'canary' | 'stable') => ({
+        requests: samples[side].length,
+        errorRatePct: samples[side].length ? round((errors[side] / samples[side].length) * 100) : 0,
+        p95Ms: samples[side].length ? round(percentile(samples[side], 95)) : 0,
+      });
+      const canary = figures('canary');
+      const stable = figures('stable');
+      const reasons: string[] = [];
+      if (canary.requests === 0) reasons.push('no request reached the canary');
+      if (canary.errorRatePct > limits.maxErrorRatePct) {
+        reasons.push(`canary error rate ${canary.errorRatePct} % is over the rule's ${limits.maxErrorRatePct} %`);
+      }
+      if (canary.errorRatePct > stable.errorRatePct + options.maxErrorRateIncreasePct) {
+        reasons.push(`canary error rate ${canary.errorRatePct} % against stable ${stable.errorRatePct} %`);
+      }
+      if (canary.p95Ms > limits.maxP95Ms) {
+        reasons.push(`canary p95 ${canary.p95Ms} ms is over the rule's ${limits.maxP95Ms} ms`);
+      }
+      if (stable.requests > 0 && canary.p95Ms > stable.p95Ms * options.maxLatencyRatio + 20) {
+        reasons.push(`canary p95 ${canary.p95Ms} ms against stable ${stable.p95Ms} ms`);
+      }
+      const analysis: CanaryAnalysis = {
+        step: index,
+        weight,
+        at: this.now().toISOString(),
+        ok: reasons.length === 0,
+        canary,
+        stable,
+        reasons,
+      };
+      state.analyses.push(analysis);
+      await save();
+      await ctx.recorder.check(
+        `canary ${weight} %`,
+        analysis.ok,
+        `canary ${canary.requests} requests, ${canary.errorRatePct} % errors, p95 ${canary.p95Ms} ms; stable ${stable.requests} requests, ${stable.errorRatePct} % errors, p95 ${stable.p95Ms} ms${
+          reasons.length ? `: ${reasons.join('; ')}` : ''
+        }`,
+      );
+      if (command === 'abort') return abort('aborted by hand');
+      if (!analysis.ok && command !== 'promote') return abort(reasons.join('; '));
+      if (command === 'promote') {
+        await ctx.recorder.check('canary-promote', true, `promoted by hand at ${weight} %`);
+        break;
+      }
+    }
+
+    // Promotion: the canary color takes all traffic, verified and watched like any switch.
+    state.step = options.steps.length - 1;
+    state.weight = 100;
+    await save();
+    try {
+      const record = await this.deps.switcher!.switch({
+        runtime: ctx.runtime,
+        model: ctx.model,
+        kind: 'canary-promotion',
+        from: active,
+        to: idle,
+        fromVersion: previousVersion,
+        toVersion: run.version,
+        limits,
+        requestedBy: run.createdBy,
+        reason: `canary of ${run.version} (run ${run.id})`,
+        runId: run.id,
+        onCheck: c => ctx.recorder.check(`promotion: ${c.name}`, c.ok, c.detail, c.durationMs),
+      });
+      await ctx.recorder.metric({ switchMs: record.durationMs ?? 0 });
+    } catch (error) {
+      if (!(error instanceof SwitchFailure)) throw error;
+      state.status = 'aborted';
+      await save();
+      ctx.recorder.errors.push(error.message);
+      await ctx.runtime.undeploy({ model: ctx.model, slot: idle }).catch(() => undefined);
+      await this.markSlot(run, idle, undefined, 'empty', 0);
+      return error.record?.status === 'rolled_back' ? 'rolled_back' : 'failed';
+    }
+    state.status = 'promoted';
+    await save();
+    await this.markSlot(run, idle, run.version, 'running', 100);
+    await models.upsertVersion(run.modelId, {
+      version: run.version,
+      artifactUri: run.artifact.uri,
+      sha256: run.artifact.sha256,
+      status: 'deployed',
+      lastDeployedAt: this.now().toISOString(),
+    });
+    await runs.updateRun(run.id, this.owner, { previousVersion });
     return 'succeeded';
   }
 

@@ -1,6 +1,7 @@
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   ACTIVE_RUN_STATUSES,
+  CanaryState,
   DeploymentRun,
   DeploymentStage,
   DeploymentStrategy,
@@ -24,6 +25,8 @@ type RunRow = {
   strategy: string;
   runtime: string;
   rules: string;
+  canary: string | null;
+  canary_command: string | null;
   status: string;
   stage: string | null;
   previous_version: string | null;
@@ -330,6 +333,50 @@ export class RunStore {
     return (await this.getRun(id))!;
   }
 
+  /** Stores the canary state of a run (while holding its lease). */
+  async setCanary(id: string, owner: string, canary: CanaryState): Promise<boolean> {
+    const updated = await this.db('model_ops_runs')
+      .where({ id, lease_owner: owner })
+      .update({ canary: JSON.stringify(canary) });
+    return updated === 1;
+  }
+
+  /** Asks the worker of an active canary run to promote or abort it. */
+  async requestCanaryCommand(id: string, command: 'promote' | 'abort'): Promise<StoredRun> {
+    const run = await this.getRunOrThrow(id);
+    if (
+      !ACTIVE_RUN_STATUSES.includes(run.status) ||
+      !run.canary ||
+      (run.canary.status !== 'progressing' && run.canary.status !== 'paused')
+    ) {
+      throw new ConflictError(`Run ${id} has no canary in progress to ${command}`);
+    }
+    await this.db('model_ops_runs').where({ id }).update({ canary_command: command });
+    return (await this.getRun(id))!;
+  }
+
+  /** Reads and clears the pending canary command. */
+  async takeCanaryCommand(id: string): Promise<'promote' | 'abort' | undefined> {
+    const row = await this.db('model_ops_runs').select('canary_command').where({ id }).first();
+    const command = row?.canary_command as 'promote' | 'abort' | null | undefined;
+    if (command) {
+      await this.db('model_ops_runs')
+        .where({ id, canary_command: command })
+        .update({ canary_command: null });
+    }
+    return command ?? undefined;
+  }
+
+  /** The newest run of a model that carries canary state. */
+  async latestCanaryRun(modelId: string): Promise<StoredRun | undefined> {
+    const row: RunRow | undefined = await this.db('model_ops_runs')
+      .where({ model_id: modelId })
+      .whereNotNull('canary')
+      .orderBy('created_at', 'desc')
+      .first();
+    return row ? this.getRun(row.id) : undefined;
+  }
+
   async isCancelRequested(id: string): Promise<boolean> {
     const row: Pick<RunRow, 'cancel_requested'> | undefined = await this.db(
       'model_ops_runs',
@@ -374,6 +421,8 @@ export class RunStore {
       strategy: row.strategy as DeploymentStrategy,
       runtime: row.runtime,
       rules: row.rules,
+      canary: row.canary ? JSON.parse(row.canary) : undefined,
+      canaryCommand: (row.canary_command as DeploymentRun['canaryCommand'] | null) ?? undefined,
       status: row.status as RunStatus,
       stage: (row.stage as StageName | null) ?? undefined,
       previousVersion: row.previous_version ?? undefined,

@@ -30,6 +30,7 @@ import { ModelStore } from '../database/ModelStore';
 import { Caller, DeploymentsService } from '../deployments/DeploymentsService';
 import { HealthLimits, SwitchFailure, TrafficSwitcher } from './TrafficSwitcher';
 import { SwitchStore } from './SwitchStore';
+import { RunStore } from '../deployments/RunStore';
 
 type Color = 'blue' | 'green';
 const COLORS: Color[] = ['blue', 'green'];
@@ -51,6 +52,7 @@ export class EnvironmentsService {
       logger: LoggerService;
       store: ModelStore;
       switches: SwitchStore;
+      runs: RunStore;
       switcher: TrafficSwitcher;
       deployments: DeploymentsService;
       specContext: () => ModelSpecContext;
@@ -61,10 +63,11 @@ export class EnvironmentsService {
 
   async get(ref: CompoundEntityRef, credentials: BackstageCredentials): Promise<EnvironmentsResponse> {
     const spec = await this.loadSpec(ref, credentials);
-    const [stored, slots, history] = await Promise.all([
+    const [stored, slots, history, canaryRun] = await Promise.all([
       this.deps.store.getModel(spec.modelId),
       this.deps.store.getSlots(spec.modelId),
       this.deps.switches.list(spec.modelId, 20),
+      this.deps.runs.latestCanaryRun(spec.modelId),
     ]);
     const runtime = this.deps.getRuntime(spec.runtime);
     const model = { modelId: spec.modelId, entityRef: spec.entityRef };
@@ -98,6 +101,7 @@ export class EnvironmentsService {
           : undefined,
       slots: colors,
       history,
+      canary: canaryRun?.canary,
     };
   }
 

@@ -144,6 +144,13 @@ export class SwitchStore {
     });
   }
 
+  /** Closes a switch that moved weights but not the active color (a canary abort). */
+  async close(id: string, checks: StageCheck[]): Promise<void> {
+    await this.db('model_ops_switches')
+      .where({ id })
+      .update({ status: 'succeeded', checks: JSON.stringify(checks), finished_at: this.now() });
+  }
+
   async fail(
     id: string,
     outcome: { status: 'failed' | 'rolled_back'; error: string; checks: StageCheck[] },

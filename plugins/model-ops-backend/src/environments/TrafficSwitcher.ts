@@ -60,6 +60,41 @@ export class TrafficSwitcher {
     return this.deps.now ? this.deps.now() : new Date();
   }
 
+  /**
+   * Records a canary abort: the canary's weight went back to 0 and the stable color, still
+   * active, has all traffic again.
+   */
+  async recordAbort(request: {
+    modelId: string;
+    from: SlotName;
+    to: SlotName;
+    fromVersion?: string;
+    toVersion?: string;
+    runId?: string;
+    reason: string;
+  }): Promise<SwitchRecord> {
+    const record = await this.deps.switches.begin({
+      id: randomUUID(),
+      modelId: request.modelId,
+      kind: 'canary-abort',
+      from: request.from,
+      to: request.to,
+      fromVersion: request.fromVersion,
+      toVersion: request.toVersion,
+      runId: request.runId,
+      reason: request.reason,
+    });
+    await this.deps.switches.close(record.id, [
+      {
+        name: 'traffic',
+        ok: true,
+        detail: `100 % to ${request.to}, 0 % to ${request.from}`,
+        at: this.now().toISOString(),
+      },
+    ]);
+    return (await this.deps.switches.get(record.id))!;
+  }
+
   async switch(request: {
     runtime: ModelRuntime;
     model: RuntimeModelRef;

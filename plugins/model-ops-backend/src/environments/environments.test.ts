@@ -152,6 +152,13 @@ describe.each(databases.eachSupportedId())('blue-green on %s', databaseId => {
       getRuntime: () => runtime,
       switcher,
       healthLimits: () => limits,
+      canary: {
+        steps: [10, 50, 100],
+        stepSeconds: 1,
+        analysisIntervalMs: 20,
+        maxLatencyRatio: 2,
+        maxErrorRateIncreasePct: 1,
+      },
     });
   });
 
@@ -161,7 +168,11 @@ describe.each(databases.eachSupportedId())('blue-green on %s', databaseId => {
     await fs.rm(tmp, { recursive: true, force: true });
   });
 
-  async function deploy(version: string): Promise<StoredRun> {
+  async function deploy(
+    version: string,
+    strategy: 'blue-green' | 'canary' = 'blue-green',
+    whileRunning?: (runId: string) => Promise<void>,
+  ): Promise<StoredRun> {
     const entry = index[version];
     const newRun: NewRun = {
       id: randomUUID(),
@@ -171,12 +182,13 @@ describe.each(databases.eachSupportedId())('blue-green on %s', databaseId => {
       version,
       artifact: { uri: entry.uri, sha256: entry.sha256 },
       config: {},
-      strategy: 'blue-green',
+      strategy,
       runtime: 'local',
       stages: [...STAGE_NAMES],
     };
     await runs.createRun(newRun);
     await worker.poll();
+    await whileRunning?.(newRun.id);
     await worker.idle();
     return (await runs.getRun(newRun.id))!;
   }
@@ -246,6 +258,54 @@ describe.each(databases.eachSupportedId())('blue-green on %s', databaseId => {
     console.log(
       `[measure] ${databaseId}: ${result.sent} requests at ${Math.round(result.sent / result.seconds)} req/s during a rollback-switch (${back.durationMs} ms) and a switch (${forth.durationMs} ms): ${result.failed} failed`,
     );
+  });
+
+  it('promotes a canary step by step under constant load with no failed request', async () => {
+    expect((await deploy('1.0.0')).status).toBe('succeeded');
+    const load = startLoad(await endpoint());
+    const result = await deploy('1.1.0', 'canary');
+    const traffic = await load.stop();
+    expect(result.status).toBe('succeeded');
+    expect(result.canary).toMatchObject({ status: 'promoted', weight: 100, slot: 'green' });
+    expect(result.canary!.analyses.map(a => [a.weight, a.ok])).toEqual([[10, true], [50, true]]);
+    expect(result.canary!.analyses[1].canary.requests).toBeGreaterThan(0);
+    expect(traffic.failed).toBe(0);
+    expect(traffic.versions.get('1.1.0')).toBeGreaterThan(0);
+    expect((await predict(await endpoint(), 'love it')).version).toBe('1.1.0');
+    const [promotion] = await switches.list(MODEL);
+    expect(promotion).toMatchObject({ kind: 'canary-promotion', to: 'green', status: 'succeeded' });
+    // eslint-disable-next-line no-console
+    console.log(`[measure] ${databaseId}: canary promote under load: ${traffic.sent} requests, ${traffic.failed} failed`);
+  });
+
+  it('aborts a canary by hand under constant load, and by itself on a breach (2.2.0)', async () => {
+    expect((await deploy('1.0.0')).status).toBe('succeeded');
+    const load = startLoad(await endpoint());
+    const manual = await deploy('1.1.0', 'canary', async runId => {
+      // Wait (bounded) for the canary to take traffic, then ask for an abort.
+      for (let i = 0; i < 200; i++) {
+        const current = await runs.getRun(runId);
+        if (current?.canary?.weight === 10) break;
+        await new Promise(resolve => setTimeout(resolve, 50));
+      }
+      await runs.requestCanaryCommand(runId, 'abort');
+    });
+    const breach = await deploy('2.2.0', 'canary');
+    const traffic = await load.stop();
+
+    expect(manual.status).toBe('rolled_back');
+    expect(manual.canary?.status).toBe('aborted');
+    expect(manual.error).toMatch(/aborted by hand/);
+    expect(breach.status).toBe('rolled_back');
+    expect(breach.canary?.analyses[0]).toMatchObject({ weight: 10, ok: false });
+    expect(breach.canary?.analyses[0].reasons.join(' ')).toMatch(/error rate/);
+    expect(traffic.failed).toBe(0);
+    expect((await predict(await endpoint(), 'love it')).version).toBe('1.0.0');
+    expect((await models.getModel(MODEL))?.activeSlot).toBe('blue');
+    const kinds = (await switches.list(MODEL)).map(r => r.kind);
+    expect(kinds.filter(k => k === 'canary-abort')).toHaveLength(2);
+    // eslint-disable-next-line no-console
+    console.log(`[measure] ${databaseId}: canary aborts under load: ${traffic.sent} requests, ${traffic.failed} failed`);
   });
 
   it('lets exactly one of two concurrent switches win', async () => {

@@ -46,6 +46,20 @@ export async function createRouter(options: {
     res.status(202).json(await deployments.cancel(req.params.id, { credentials, request: req }));
   });
 
+  router.post('/deployments/:id/promote', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    res
+      .status(202)
+      .json(await deployments.canaryCommand(req.params.id, 'promote', { credentials, request: req }));
+  });
+
+  router.post('/deployments/:id/abort', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    res
+      .status(202)
+      .json(await deployments.canaryCommand(req.params.id, 'abort', { credentials, request: req }));
+  });
+
   router.get('/entities/:kind/:namespace/:name/deployments', async (req, res) => {
     const { kind, namespace, name } = req.params;
     const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);

@@ -42,7 +42,7 @@ const TABLES: Record<string, string[]> = {
   ],
   model_ops_runs: [
     'id', 'model_id', 'entity_ref', 'kind', 'version', 'artifact_uri', 'sha256', 'config',
-    'strategy', 'runtime', 'rules', 'status', 'stage', 'previous_version', 'error', 'created_by',
+    'strategy', 'runtime', 'rules', 'canary', 'canary_command', 'status', 'stage', 'previous_version', 'error', 'created_by',
     'cancel_requested', 'lease_owner', 'lease_expires_at', 'created_at', 'started_at',
     'finished_at',
   ],

@@ -601,6 +601,16 @@ export const spec = {
           "rules": {
             "type": "string"
           },
+          "canary": {
+            "$ref": "#/components/schemas/CanaryState"
+          },
+          "canaryCommand": {
+            "type": "string",
+            "enum": [
+              "promote",
+              "abort"
+            ]
+          },
           "status": {
             "$ref": "#/components/schemas/RunStatus"
           },
@@ -813,6 +823,122 @@ export const spec = {
           "state",
           "trafficWeight",
           "active"
+        ]
+      },
+      "CanaryState": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "runId": {
+            "type": "string"
+          },
+          "version": {
+            "type": "string"
+          },
+          "slot": {
+            "type": "string",
+            "enum": [
+              "blue",
+              "green"
+            ]
+          },
+          "steps": {
+            "type": "array",
+            "items": {
+              "type": "number"
+            }
+          },
+          "step": {
+            "type": "integer"
+          },
+          "weight": {
+            "type": "number"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "progressing",
+              "paused",
+              "promoted",
+              "aborted"
+            ]
+          },
+          "analyses": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/CanaryAnalysis"
+            }
+          }
+        },
+        "required": [
+          "runId",
+          "version",
+          "slot",
+          "steps",
+          "step",
+          "weight",
+          "status",
+          "analyses"
+        ]
+      },
+      "CanaryFigures": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "requests": {
+            "type": "number"
+          },
+          "errorRatePct": {
+            "type": "number"
+          },
+          "p95Ms": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "requests",
+          "errorRatePct",
+          "p95Ms"
+        ]
+      },
+      "CanaryAnalysis": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "step": {
+            "type": "integer"
+          },
+          "weight": {
+            "type": "number"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "ok": {
+            "type": "boolean"
+          },
+          "canary": {
+            "$ref": "#/components/schemas/CanaryFigures"
+          },
+          "stable": {
+            "$ref": "#/components/schemas/CanaryFigures"
+          },
+          "reasons": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        },
+        "required": [
+          "step",
+          "weight",
+          "at",
+          "ok",
+          "canary",
+          "stable",
+          "reasons"
         ]
       }
     },
@@ -1028,6 +1154,92 @@ export const spec = {
         "responses": {
           "202": {
             "description": "The run, with cancelRequested set.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DeploymentRun"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "403": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "404": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "409": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/deployments/{id}/promote": {
+      "post": {
+        "operationId": "PromoteCanary",
+        "description": "Asks the worker of a canary in progress to switch all traffic to the canary now. Needs model-ops.environment.switch.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "202": {
+            "description": "The run, with canaryCommand set.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DeploymentRun"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "403": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "404": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "409": {
+            "$ref": "#/components/responses/ErrorResponse"
+          },
+          "default": {
+            "$ref": "#/components/responses/ErrorResponse"
+          }
+        }
+      }
+    },
+    "/deployments/{id}/abort": {
+      "post": {
+        "operationId": "AbortCanary",
+        "description": "Asks the worker of a canary in progress to return all traffic to the stable color. Needs model-ops.deployment.rollback.",
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "202": {
+            "description": "The run, with canaryCommand set.",
             "content": {
               "application/json": {
                 "schema": {
@@ -1358,6 +1570,9 @@ export const spec = {
                       "items": {
                         "$ref": "#/components/schemas/SwitchRecord"
                       }
+                    },
+                    "canary": {
+                      "$ref": "#/components/schemas/CanaryState"
                     }
                   },
                   "required": [
