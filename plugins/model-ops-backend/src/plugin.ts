@@ -27,6 +27,7 @@ import { RunStore } from './deployments/RunStore';
 import { EnvironmentsService } from './environments/EnvironmentsService';
 import { SwitchStore } from './environments/SwitchStore';
 import { HealthLimits, TrafficSwitcher } from './environments/TrafficSwitcher';
+import { createKubernetesRuntime } from './runtimes/kubernetes';
 import { createLocalRuntime } from './runtimes/local';
 import { ExtensionRegistry } from './service/ExtensionRegistry';
 import { ModelsService } from './service/ModelsService';
@@ -91,6 +92,11 @@ export const modelOpsPlugin = createBackendPlugin({
           extensions.addRuntimes([local]);
         }
         lifecycle.addShutdownHook(() => local.shutdown());
+        // The kubernetes runtime, when Backstage's kubernetes config names a cluster.
+        const kubernetes = createKubernetesRuntime({ config, logger });
+        if (kubernetes && !extensions.getRuntime(kubernetes.id)) {
+          extensions.addRuntimes([kubernetes]);
+        }
 
         const specContext = (): ModelSpecContext => ({
           runtimes: [...new Set([...BUILT_IN_RUNTIMES, ...extensions.runtimeIds()])],

@@ -1,0 +1,11 @@
+export {
+  KubernetesRuntime,
+  createKubernetesRuntime,
+} from './KubernetesRuntime';
+export type { KubernetesRuntimeOptions } from './KubernetesRuntime';
+export { KUBERNETES_DEPLOYMENT_CONFIG_SCHEMA } from './resources';
+export { readKubernetesRuntimeSettings } from './settings';
+export type {
+  KubernetesClusterSettings,
+  KubernetesRuntimeSettings,
+} from './settings';
