@@ -256,6 +256,50 @@ describe.each(databases.eachSupportedId())('the deployment routes on %s', databa
     expect(await runCount()).toBe(0);
   });
 
+  it('guards the environment routes: 401, 400 naming the field, 403, 409, and audits', async () => {
+    const base = '/entities/component/default/sentiment-classifier/environments';
+    expect((await request(server).get(`/api/model-ops${base}`)).status).toBe(401);
+    expect((await request(server).post(`/api/model-ops${base}/switch`).send({})).status).toBe(401);
+
+    const env = await request(server).get(`/api/model-ops${base}`).set('Authorization', user);
+    expect(env.status).toBe(200);
+    expect(env.body).toEqual({
+      slots: [
+        expect.objectContaining({ slot: 'blue', state: 'empty', active: false, trafficWeight: 0 }),
+        expect.objectContaining({ slot: 'green', state: 'empty', active: false, trafficWeight: 0 }),
+      ],
+      history: [],
+    });
+
+    const badTo = await post(`${base}/switch`, { to: 'purple' });
+    expect(badTo.status).toBe(400);
+    expect(badTo.body.error.message).toMatch(/^to must be/);
+    const badReason = await post(`${base}/switch`, { reason: 42 });
+    expect(badReason.status).toBe(400);
+    expect(badReason.body.error.message).toMatch(/reason/);
+
+    const denied = await post('/entities/component/default/locked-model/environments/switch', {});
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toMatch(/model-ops\.environment\.switch/);
+
+    // Nothing deployed yet: nothing to switch to or roll back.
+    expect((await post(`${base}/switch`, {})).status).toBe(409);
+    expect((await post(`${base}/rollback-switch`, {})).status).toBe(409);
+    expect(await knex('model_ops_switches')).toEqual([]);
+    expect(auditEvents.map(e => `${e.eventId}:${e.outcome}`)).toEqual([
+      'environment-switch:fail',
+      'environment-switch:fail',
+      'environment-rollback-switch:fail',
+    ]);
+  });
+
+  it('answers 409 to promote or abort without a canary in progress', async () => {
+    const created = await post('/deployments', valid);
+    expect((await post(`/deployments/${created.body.id}/promote`, {})).status).toBe(409);
+    expect((await post(`/deployments/${created.body.id}/abort`, {})).status).toBe(409);
+    expect((await request(server).post(`/api/model-ops/deployments/${created.body.id}/abort`)).status).toBe(401);
+  });
+
   it('checks the slot and line count of a log request', async () => {
     const base = '/api/model-ops/entities/component/default/sentiment-classifier/slots';
     expect(

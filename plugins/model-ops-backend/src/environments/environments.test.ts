@@ -357,3 +357,26 @@ describe.each(databases.eachSupportedId())('SwitchStore on %s', databaseId => {
     expect((await models.getModel(MODEL))?.activeSlot).toBe('green');
   });
 });
+
+describe('SwitchStore warm colors', () => {
+  it('reports an idle color once its warm period is over, and never the active one', async () => {
+    const knex = await databases.init('SQLITE_3');
+    const models = await DatabaseModelStore.create({ database: mockServices.database({ knex }) });
+    let clock = new Date('2026-11-26T08:00:00.000Z');
+    const switches = new SwitchStore(knex, () => clock);
+    await models.upsertModel({ modelId: MODEL, entityRef: ENTITY, activeSlot: 'blue', productionVersion: '1.0.0' });
+    await models.upsertSlot(MODEL, { slot: 'blue', version: '1.0.0', state: 'running', trafficWeight: 100 });
+    await models.upsertSlot(MODEL, { slot: 'green', version: '1.1.0', state: 'running', trafficWeight: 0 });
+    const record = await switches.begin({ id: randomUUID(), modelId: MODEL, kind: 'switch', from: 'blue', to: 'green' });
+    await switches.commit(record.id, {
+      modelId: MODEL, from: 'blue', to: 'green', toVersion: '1.1.0', checks: [],
+      warmUntil: new Date('2026-11-26T08:05:00.000Z'),
+    });
+    expect(await switches.expiredWarmSlots()).toEqual([]);
+    clock = new Date('2026-11-26T08:05:01.000Z');
+    expect(await switches.expiredWarmSlots()).toEqual([{ modelId: MODEL, slot: 'blue' }]);
+    await switches.clearWarm(MODEL, 'blue');
+    expect(await switches.expiredWarmSlots()).toEqual([]);
+    expect((await models.getSlots(MODEL)).find(s => s.slot === 'blue')?.state).toBe('stopped');
+  });
+});
