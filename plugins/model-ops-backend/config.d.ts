@@ -222,8 +222,53 @@ export interface Config {
       version?: string;
     };
     monitoring?: {
-      /** How often metrics are collected. Default every 60 seconds. */
+      /** How often metrics are collected (once per tick across replicas). Default every 60 seconds. */
       schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+      /** How long per-minute samples are kept. Default 7. */
+      sampleRetentionDays?: number;
+      /** How long hourly rollups are kept. Default 90. */
+      rollupRetentionDays?: number;
+    };
+    /** The built-in metric sources. */
+    metrics?: {
+      /** `scrape`: reads each live slot's /metrics (Prometheus text format). */
+      scrape?: {
+        /** Default true. */
+        enabled?: boolean;
+        /** Default 2000. */
+        timeoutMs?: number;
+        /** Parallel scrapes. Default 8. */
+        concurrency?: number;
+        /** CPU % is of this many cores. Default: the host's cores. */
+        cpuCores?: number;
+        /** Which statuses count as errors: `non-2xx` (default) or `5xx`. */
+        errorStatuses?: string;
+        /** Memory and disk of the host for servers on `loopback` (default), `always` or `never`. */
+        hostMetrics?: string;
+        /** The filesystem disk % reports. Default: the local runtime's state folder. */
+        diskPath?: string;
+        /** Metric names of the model server, when they differ from the demo server's. */
+        names?: { [key: string]: string };
+      };
+      /** `prometheus`: PromQL over Prometheus' HTTP API, one query per metric per tick. */
+      prometheus?: {
+        /** Prometheus' base URL; setting it turns the source on. */
+        baseUrl?: string;
+        /** Default 5000. */
+        timeoutMs?: number;
+        /**
+         * PromQL template per metric; `{selector}`, `{models}`, `{by}`, `{window}`,
+         * `{windowSeconds}`, `{cpuCores}` and `{totalMemoryBytes}` are replaced.
+         */
+        queries?: { [metric: string]: string | false };
+        /** Default `model_id`. */
+        modelLabel?: string;
+        /** Default `slot`. */
+        slotLabel?: string;
+        errorStatuses?: string;
+        cpuCores?: number;
+        totalMemoryBytes?: number;
+      };
     };
   };
 }

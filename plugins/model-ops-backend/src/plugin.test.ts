@@ -355,6 +355,8 @@ describe.each(databases.eachSupportedId())(
           },
           problems: [],
           status: 'unknown',
+          // fraud has stored state, so its alerts are counted: none firing.
+          openAlerts: 0,
         });
         expect(sentimentItem).toMatchObject({
           title: 'Sentiment classifier',

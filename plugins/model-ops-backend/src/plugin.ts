@@ -33,6 +33,12 @@ import { ExtensionRegistry } from './service/ExtensionRegistry';
 import { ModelsService } from './service/ModelsService';
 import { readModelOpsConfig } from './service/readModelOpsConfig';
 import { createRouter } from './service/router';
+import { AlertStore } from './monitoring/AlertStore';
+import { MetricsStore } from './monitoring/MetricsStore';
+import { MonitoringService } from './monitoring/MonitoringService';
+import { RuleEvaluator } from './monitoring/RuleEvaluator';
+import { createMetricSources } from './sources';
+import { readSchedulerServiceTaskScheduleDefinitionFromConfig } from '@backstage/backend-plugin-api';
 
 /**
  * The Model Ops backend plugin.
@@ -135,11 +141,15 @@ export const modelOpsPlugin = createBackendPlugin({
             maxP95Ms: level('responseTimeP95', 5000),
           };
         };
+        // Built below, once the metric sources exist; the model list reads its alert counts.
+        let monitoring: MonitoringService | undefined = undefined;
         const models = new ModelsService({
           catalog,
           store,
           logger,
           specContext,
+          openAlertCounts: ids =>
+            monitoring ? monitoring.openAlertCounts(ids) : Promise.resolve(new Map()),
           productionEndpoint: async spec => {
             const runtime = extensions.getRuntime(spec.runtime);
             const description = await runtime?.describe({
@@ -194,6 +204,72 @@ export const modelOpsPlugin = createBackendPlugin({
             : undefined,
           onRunCreated: () => void worker.poll(),
           getRuntime: id => extensions.getRuntime(id),
+        });
+
+        // Monitoring: the built-in metric sources, storage, rules and the collection task.
+        const metricsStore = new MetricsStore(db);
+        const alertStore = new AlertStore(db);
+        for (const source of createMetricSources({
+          config,
+          logger: logger.child({ task: 'model-ops-metrics' }),
+          costPerRequest: ({ modelId, window, requests }) => {
+            const costModel =
+              options.costModels.get(monitoring?.costModelFor(modelId) ?? 'default') ??
+              options.costModels.get('default')!;
+            const hours = (window.to.getTime() - window.from.getTime()) / 3_600_000;
+            return requests > 0
+              ? (costModel.instanceHourUsd * costModel.instances * hours) / requests
+              : undefined;
+          },
+        })) {
+          if (!extensions.getMetricSource(source.id)) extensions.addMetricSources([source]);
+        }
+        const schedule = config.has('modelOps.monitoring.schedule')
+          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+              config.getConfig('modelOps.monitoring.schedule'),
+            )
+          : { frequency: { seconds: 60 }, timeout: { minutes: 5 } };
+        const frequency = schedule.frequency as { seconds?: number; minutes?: number };
+        monitoring = new MonitoringService({
+          catalog,
+          auth,
+          logger: logger.child({ task: 'model-ops-monitoring' }),
+          store,
+          metrics: metricsStore,
+          alerts: alertStore,
+          evaluator: new RuleEvaluator(),
+          specContext,
+          ruleSets: options.ruleSets,
+          getMetricSource: id => extensions.getMetricSource(id),
+          intervalSeconds: frequency.seconds ?? (frequency.minutes ? frequency.minutes * 60 : 60),
+        });
+        const monitoringService = monitoring;
+        await scheduler.scheduleTask({
+          id: 'model-ops-monitoring',
+          ...schedule,
+          scope: 'global',
+          fn: async () => {
+            await monitoringService.tick();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'model-ops-metrics-retention',
+          frequency: { minutes: 30 },
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 1 },
+          scope: 'global',
+          fn: async () => {
+            const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
+            await metricsStore.rollupHour(hour);
+            await metricsStore.prune({
+              samplesOlderThan: new Date(
+                Date.now() - (config.getOptionalNumber('modelOps.monitoring.sampleRetentionDays') ?? 7) * 86_400_000,
+              ),
+              rollupsOlderThan: new Date(
+                Date.now() - (config.getOptionalNumber('modelOps.monitoring.rollupRetentionDays') ?? 90) * 86_400_000,
+              ),
+            });
+          },
         });
 
         const environments = new EnvironmentsService({
@@ -267,7 +343,13 @@ export const modelOpsPlugin = createBackendPlugin({
           });
         }
 
-        const router = await createRouter({ httpAuth, models, deployments, environments });
+        const router = await createRouter({
+          httpAuth,
+          models,
+          deployments,
+          environments,
+          monitoring: monitoringService,
+        });
         router.use(MiddlewareFactory.create({ config, logger }).error());
         httpRouter.use(router);
       },

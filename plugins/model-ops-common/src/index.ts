@@ -11,3 +11,4 @@ export * from './rules';
 export * from './api';
 export * from './deployments';
 export * from './environments';
+export * from './monitoring';

@@ -45,6 +45,8 @@ export class ModelsService {
       store: ModelStore;
       logger: LoggerService;
       specContext: () => ModelSpecContext;
+      /** Firing alerts per model. */
+      openAlertCounts?: (modelIds: string[]) => Promise<Map<string, number>>;
       /** The stable production endpoint the model's runtime reports, if it runs. */
       productionEndpoint?: (spec: ModelSpec) => Promise<string | undefined>;
     },
@@ -69,14 +71,19 @@ export class ModelsService {
     const stored = await this.deps.store.getModels(
       parsed.flatMap(p => (p.result.spec ? [p.result.spec.modelId] : [])),
     );
+    const alerts = this.deps.openAlertCounts
+      ? await this.deps.openAlertCounts([...stored.keys()])
+      : undefined;
     return parsed
-      .map(({ entity, result }) =>
-        this.toSummary(
+      .map(({ entity, result }) => ({
+        ...this.toSummary(
           entity,
           result,
           result.spec ? stored.get(result.spec.modelId) : undefined,
         ),
-      )
+        openAlerts:
+          alerts && result.spec ? alerts.get(result.spec.modelId) ?? 0 : undefined,
+      }))
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
   }
 

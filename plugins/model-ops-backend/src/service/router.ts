@@ -3,6 +3,7 @@ import { InputError } from '@backstage/errors';
 import express from 'express';
 import { DeploymentsService } from '../deployments/DeploymentsService';
 import { EnvironmentsService } from '../environments/EnvironmentsService';
+import { MonitoringService } from '../monitoring/MonitoringService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { ModelsService } from './ModelsService';
 
@@ -16,8 +17,9 @@ export async function createRouter(options: {
   models: ModelsService;
   deployments: DeploymentsService;
   environments: EnvironmentsService;
+  monitoring: MonitoringService;
 }): Promise<express.Router> {
-  const { httpAuth, models, deployments, environments } = options;
+  const { httpAuth, models, deployments, environments, monitoring } = options;
   const router = await createOpenApiRouter();
   const credentialsOf = (req: express.Request) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
@@ -135,6 +137,29 @@ export async function createRouter(options: {
     );
     // A redeploy through the pipeline is accepted for later, like any run.
     res.status('stages' in result ? 202 : 200).json(result as any);
+  });
+
+  router.get('/entities/:kind/:namespace/:name/metrics', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json(
+      await monitoring.series({ kind, namespace, name }, req.query, await credentialsOf(req)),
+    );
+  });
+
+  router.get('/entities/:kind/:namespace/:name/status', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json(await monitoring.status({ kind, namespace, name }, await credentialsOf(req)));
+  });
+
+  router.get('/entities/:kind/:namespace/:name/alerts', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json({
+      items: await monitoring.listAlerts(
+        { kind, namespace, name },
+        req.query.state,
+        await credentialsOf(req),
+      ),
+    });
   });
 
   return router;

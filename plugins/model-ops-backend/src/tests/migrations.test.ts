@@ -50,6 +50,16 @@ const TABLES: Record<string, string[]> = {
     'run_id', 'name', 'position', 'status', 'started_at', 'finished_at', 'checks', 'errors',
     'metrics',
   ],
+  model_ops_samples: ['model_id', 'slot', 'metric', 'bucket_start', 'value', 'sampled_at'],
+  model_ops_samples_hourly: [
+    'model_id', 'slot', 'metric', 'bucket_start', 'value_avg', 'value_min', 'value_max',
+    'sample_count',
+  ],
+  model_ops_alerts: [
+    'id', 'fingerprint', 'model_id', 'entity_ref', 'alert_type', 'metric', 'slot', 'severity',
+    'state', 'value', 'threshold', 'summary', 'starts_at', 'firing_at', 'resolved_at',
+    'acknowledged_by', 'acknowledged_at', 'updated_at',
+  ],
   model_ops_switches: [
     'id', 'model_id', 'kind', 'from_slot', 'to_slot', 'from_version', 'to_version',
     'requested_by', 'reason', 'run_id', 'status', 'error', 'checks', 'started_at', 'finished_at',

@@ -24,6 +24,9 @@ export function renderModelTab(
     listDeployments: jest.fn().mockResolvedValue({ items: [] }),
     listArtifacts: jest.fn().mockResolvedValue({ items: [] }),
     getEnvironments: jest.fn().mockResolvedValue({ slots: [], history: [] }),
+    getStatus: jest.fn().mockResolvedValue({ status: 'unknown', metrics: [], alerts: [] }),
+    getMetrics: jest.fn().mockResolvedValue({ from: '', to: '', stepSeconds: 60, series: [] }),
+    listAlerts: jest.fn().mockResolvedValue({ items: [] }),
     ...api,
   };
   return renderInTestApp(

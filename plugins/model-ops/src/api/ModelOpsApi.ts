@@ -10,6 +10,10 @@ import {
   ListDeploymentsResponse,
   ListModelsResponse,
   ModelDetails,
+  AlertState,
+  ListAlertsResponse,
+  MetricsResponse,
+  ModelStatusResponse,
 } from '@model-ops/plugin-model-ops-common';
 
 /**
@@ -34,6 +38,13 @@ export interface ModelOpsApi {
   rollbackSwitch(entity: CompoundEntityRef, reason?: string): Promise<SwitchRecord | DeploymentRun>;
   promoteCanary(runId: string): Promise<DeploymentRun>;
   abortCanary(runId: string): Promise<DeploymentRun>;
+  getStatus(entity: CompoundEntityRef): Promise<ModelStatusResponse>;
+  /** `from` and `to` are Dates or ISO 8601 strings; `step` is 60 (minutes) or 3600 (hourly rollups). */
+  getMetrics(
+    entity: CompoundEntityRef,
+    options: { from: Date | string; to: Date | string; step: 60 | 3600 },
+  ): Promise<MetricsResponse>;
+  listAlerts(entity: CompoundEntityRef, state?: AlertState): Promise<ListAlertsResponse>;
 }
 
 /**

@@ -12,6 +12,10 @@ import {
   ListModelsResponse,
   ModelDetails,
   entityRoutePath,
+  AlertState,
+  ListAlertsResponse,
+  MetricsResponse,
+  ModelStatusResponse,
 } from '@model-ops/plugin-model-ops-common';
 import { ModelOpsApi } from './ModelOpsApi';
 
@@ -100,6 +104,27 @@ export class ModelOpsClient implements ModelOpsApi {
 
   abortCanary(runId: string): Promise<DeploymentRun> {
     return this.post(`/deployments/${encodeURIComponent(runId)}/abort`, {});
+  }
+
+  getStatus(entity: CompoundEntityRef): Promise<ModelStatusResponse> {
+    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/status`);
+  }
+
+  getMetrics(
+    entity: CompoundEntityRef,
+    options: { from: Date | string; to: Date | string; step: 60 | 3600 },
+  ): Promise<MetricsResponse> {
+    const query = new URLSearchParams({
+      from: new Date(options.from).toISOString(),
+      to: new Date(options.to).toISOString(),
+      step: String(options.step),
+    });
+    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/metrics?${query}`);
+  }
+
+  listAlerts(entity: CompoundEntityRef, state?: AlertState): Promise<ListAlertsResponse> {
+    const suffix = state ? `?${new URLSearchParams({ state })}` : '';
+    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/alerts${suffix}`);
   }
 
   private get<T>(path: string): Promise<T> {

@@ -1,35 +1,112 @@
-import { InfoCard, StructuredMetadataTable } from '@backstage/core-components';
+import { useMemo, useState } from 'react';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import {
+  MODEL_METRIC_KEYS,
+  ModelDetails,
+} from '@model-ops/plugin-model-ops-common';
 import Grid from '@material-ui/core/Grid';
-import Typography from '@material-ui/core/Typography';
+import { AlertsTable } from './AlertsTable';
+import { MetricTile } from './MetricTile';
+import { MetricsCharts, RangeSelector } from './MetricsCharts';
+import { StatusHeader } from './StatusHeader';
+import {
+  METRICS_RANGES,
+  MetricsRange,
+  useModelAlerts,
+  useModelMetrics,
+  useModelStatus,
+} from './useMonitoring';
 import { ModelContentLayout } from '../ModelContentLayout';
-import { ModelStatusChip } from '../ModelStatusChip';
+
+/**
+ * The live part of the Alerts tab: health, one tile per metric, charts over a chosen range and
+ * the alerts. The status and alerts refresh every 15 s, the charts every 60 s.
+ */
+export function ModelMonitoring(props: {
+  model: Pick<ModelDetails, 'kind' | 'namespace' | 'name'>;
+}) {
+  const { kind, namespace, name } = props.model;
+  const ref = useMemo(
+    () => ({ kind, namespace, name }),
+    [kind, namespace, name],
+  );
+  const [range, setRange] = useState<MetricsRange>(METRICS_RANGES[0]);
+  const status = useModelStatus(ref);
+  const alerts = useModelAlerts(ref);
+  const metrics = useModelMetrics(ref, range);
+
+  let header;
+  if (status.value) {
+    header = <StatusHeader status={status.value} refreshError={status.error} />;
+  } else if (status.error) {
+    header = <ResponseErrorPanel error={status.error} />;
+  } else {
+    header = <Progress />;
+  }
+
+  return (
+    <>
+      <Grid item xs={12}>
+        <InfoCard title="Health">{header}</InfoCard>
+      </Grid>
+      {status.value && (
+        <Grid item xs={12}>
+          <InfoCard
+            title="Metrics"
+            subheader="Current values against the rule set"
+          >
+            <Grid container spacing={2}>
+              {MODEL_METRIC_KEYS.map(metric => (
+                <Grid item xs={12} sm={6} lg={4} key={metric}>
+                  <MetricTile
+                    metric={metric}
+                    status={status.value?.metrics.find(
+                      m => m.metric === metric,
+                    )}
+                  />
+                </Grid>
+              ))}
+            </Grid>
+          </InfoCard>
+        </Grid>
+      )}
+      <Grid item xs={12}>
+        <InfoCard
+          title="Trends"
+          action={<RangeSelector value={range} onChange={setRange} />}
+        >
+          <MetricsCharts
+            metrics={metrics.value}
+            status={status.value}
+            range={range}
+            loading={metrics.loading}
+            error={metrics.error}
+          />
+        </InfoCard>
+      </Grid>
+      <Grid item xs={12}>
+        {alerts.error && !alerts.value ? (
+          <ResponseErrorPanel
+            error={alerts.error}
+            title="Could not load the alerts"
+          />
+        ) : (
+          <AlertsTable alerts={alerts.value?.items ?? []} />
+        )}
+      </Grid>
+    </>
+  );
+}
 
 /** The Alerts tab of a model's entity page. */
 export function AlertsContent() {
   return (
     <ModelContentLayout>
-      {model => (
-        <Grid item xs={12}>
-          <InfoCard title="Status">
-            <StructuredMetadataTable
-              metadata={{
-                Status: <ModelStatusChip status={model.status} />,
-                'Rule set': model.spec?.rules ?? '—',
-                'Alert route': model.spec?.alertRoute ?? '—',
-                'Metrics source': model.spec?.metricsSource ?? '—',
-                'Open alerts':
-                  model.openAlerts === undefined ? 'not reported' : model.openAlerts,
-              }}
-            />
-            {model.status === 'unknown' && (
-              <Typography variant="body2" color="textSecondary">
-                No metrics have been collected for this model yet, so its rules have
-                nothing to judge.
-              </Typography>
-            )}
-          </InfoCard>
-        </Grid>
-      )}
+      {model => <ModelMonitoring model={model} />}
     </ModelContentLayout>
   );
 }

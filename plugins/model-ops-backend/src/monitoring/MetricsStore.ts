@@ -1,0 +1,468 @@
+import {
+  MODEL_METRICS,
+  MetricPoint,
+  MetricSeries,
+  ModelMetric,
+  SlotName,
+} from '@model-ops/plugin-model-ops-common';
+import { MetricSample } from '@model-ops/plugin-model-ops-node';
+import { Knex } from 'knex';
+import { DbDate, HOUR_MS, MINUTE_MS, floorTo, toDate } from './dates';
+
+const SAMPLES = 'model_ops_samples';
+const HOURLY = 'model_ops_samples_hourly';
+const KEY = ['model_id', 'slot', 'metric', 'bucket_start'];
+/** Rows per insert statement: well under SQLite's bound-parameter limit. */
+const CHUNK = 100;
+
+type SampleRow = {
+  model_id: string;
+  slot: string;
+  metric: string;
+  bucket_start: DbDate;
+  value: number;
+  sampled_at: DbDate;
+};
+
+type HourlyRow = {
+  model_id: string;
+  slot: string;
+  metric: string;
+  bucket_start: DbDate;
+  value_avg: number | string;
+  value_min: number | string;
+  value_max: number | string;
+  sample_count: number | string;
+};
+
+/**
+ * How the slots of a model (e.g. blue and green during a canary) are combined into one point:
+ *
+ * - `sum`: throughput, the model's total requests a second.
+ * - `weighted`: latencies, error rate and cost per request are weighted by the throughput of each
+ *   slot in the same bucket, so the point approximates the value over all the model's requests
+ *   (an idle warm color does not dilute it). When a slot has no throughput in the bucket, or the
+ *   total is 0, the plain mean is used instead.
+ * - `mean`: CPU, memory, disk (and any metric not listed) are averaged over the slots.
+ *
+ * Hourly points combine the slots' hourly averages the same way.
+ *
+ * @internal
+ */
+export const SLOT_AGGREGATION: Record<
+  ModelMetric,
+  'sum' | 'weighted' | 'mean'
+> = {
+  responseTimeP50: 'weighted',
+  responseTimeP95: 'weighted',
+  throughput: 'sum',
+  errorRate: 'weighted',
+  cpu: 'mean',
+  memory: 'mean',
+  disk: 'mean',
+  costPerRequest: 'weighted',
+};
+
+/** The newest stored value of one metric of one slot. */
+export interface LatestSample {
+  modelId: string;
+  slot: SlotName;
+  metric: string;
+  value: number;
+  /** The minute the value is stored under. */
+  bucketStart: Date;
+  /** When it was collected. */
+  sampledAt: Date;
+}
+
+/** Per bucket (epoch ms), per metric, per slot: one value. */
+type Cells = Map<number, Map<string, Map<string, number>>>;
+
+function put(
+  cells: Cells,
+  bucket: number,
+  metric: string,
+  slot: string,
+  value: number,
+) {
+  let byMetric = cells.get(bucket);
+  if (!byMetric) {
+    byMetric = new Map();
+    cells.set(bucket, byMetric);
+  }
+  let bySlot = byMetric.get(metric);
+  if (!bySlot) {
+    bySlot = new Map();
+    byMetric.set(metric, bySlot);
+  }
+  bySlot.set(slot, value);
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Combines the values of the slots of one bucket, see {@link SLOT_AGGREGATION}. */
+export function combineSlots(
+  metric: string,
+  values: Map<string, number>,
+  throughput: Map<string, number> | undefined,
+): number {
+  const how = SLOT_AGGREGATION[metric as ModelMetric] ?? 'mean';
+  const entries = [...values.entries()];
+  if (how === 'sum') {
+    return entries.reduce((sum, [, v]) => sum + v, 0);
+  }
+  if (how === 'weighted' && throughput) {
+    let total = 0;
+    let weighted = 0;
+    let complete = true;
+    for (const [slot, value] of entries) {
+      const weight = throughput.get(slot);
+      if (weight === undefined || weight < 0) {
+        complete = false;
+        break;
+      }
+      total += weight;
+      weighted += value * weight;
+    }
+    if (complete && total > 0) {
+      return weighted / total;
+    }
+  }
+  return mean(entries.map(([, v]) => v));
+}
+
+/**
+ * Metric samples of models: a value per model, slot, metric and minute, with hourly rollups for
+ * longer ranges, and retention.
+ *
+ * @internal
+ */
+export class MetricsStore {
+  constructor(private readonly db: Knex) {}
+
+  /**
+   * Stores samples under the minute they were taken in. A (model, slot, metric, minute) has one
+   * row: replicas writing the same tick write the same row, and of two samples in one minute the
+   * later one wins whatever order they are written in. Non-finite values are skipped. Returns the
+   * number of rows written or refreshed.
+   */
+  async writeSamples(samples: MetricSample[]): Promise<number> {
+    const byKey = new Map<string, SampleRow & { sampled_at: Date }>();
+    for (const sample of samples) {
+      if (!Number.isFinite(sample.value)) {
+        continue;
+      }
+      const bucket = floorTo(sample.timestamp, MINUTE_MS);
+      const key = [
+        sample.modelId,
+        sample.slot,
+        sample.metric,
+        bucket.getTime(),
+      ].join('\u0000');
+      const existing = byKey.get(key);
+      if (
+        !existing ||
+        existing.sampled_at.getTime() <= sample.timestamp.getTime()
+      ) {
+        byKey.set(key, {
+          model_id: sample.modelId,
+          slot: sample.slot,
+          metric: sample.metric,
+          bucket_start: bucket,
+          value: sample.value,
+          sampled_at: sample.timestamp,
+        });
+      }
+    }
+    // The same order on every replica, so concurrent upserts lock rows in the same order.
+    const rows = [...byKey.entries()]
+      .sort(([a], [b]) => Number(a > b) - Number(a < b))
+      .map(([, row]) => row);
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db(SAMPLES)
+        .insert(rows.slice(i, i + CHUNK))
+        .onConflict(KEY)
+        .merge(['value', 'sampled_at'])
+        .where(
+          `${SAMPLES}.sampled_at`,
+          '<=',
+          this.db.raw('excluded.sampled_at'),
+        );
+    }
+    return rows.length;
+  }
+
+  /**
+   * The series of a model's metrics with all its slots combined (see {@link SLOT_AGGREGATION}),
+   * one point per bucket that has data (gaps are not filled), for buckets starting from `from`
+   * (rounded down to the step) up to and including `to`.
+   *
+   * With a step of 3600 the points come from the hourly rollups; hours after the last rolled-up
+   * hour (the current one, or when the rollup is late) are averaged from the minute samples.
+   */
+  async series(
+    modelId: string,
+    metrics: ModelMetric[],
+    from: Date,
+    to: Date,
+    stepSeconds: 60 | 3600,
+  ): Promise<MetricSeries[]> {
+    const stepMs = stepSeconds === 3600 ? HOUR_MS : MINUTE_MS;
+    const start = floorTo(from, stepMs);
+    const wanted = [...new Set(metrics)];
+    const needsThroughput = wanted.some(
+      m => SLOT_AGGREGATION[m] === 'weighted',
+    );
+    const read =
+      needsThroughput && !wanted.includes('throughput')
+        ? [...wanted, 'throughput']
+        : wanted;
+
+    const cells: Cells = new Map();
+    if (read.length > 0 && start.getTime() <= to.getTime()) {
+      if (stepMs === MINUTE_MS) {
+        const rows: SampleRow[] = await this.db(SAMPLES)
+          .select('slot', 'metric', 'bucket_start', 'value')
+          .where('model_id', modelId)
+          .whereIn('metric', read)
+          .andWhere('bucket_start', '>=', start)
+          .andWhere('bucket_start', '<=', to);
+        for (const row of rows) {
+          put(
+            cells,
+            toDate(row.bucket_start).getTime(),
+            row.metric,
+            row.slot,
+            Number(row.value),
+          );
+        }
+      } else {
+        await this.readHourly(cells, modelId, read, start, to);
+      }
+    }
+
+    const buckets = [...cells.keys()].sort((a, b) => a - b);
+    return wanted.map(metric => {
+      const points: MetricPoint[] = [];
+      for (const bucket of buckets) {
+        const byMetric = cells.get(bucket)!;
+        const values = byMetric.get(metric);
+        if (values && values.size > 0) {
+          points.push({
+            t: new Date(bucket).toISOString(),
+            value: combineSlots(metric, values, byMetric.get('throughput')),
+          });
+        }
+      }
+      return { metric, unit: MODEL_METRICS[metric]?.unit ?? '', points };
+    });
+  }
+
+  /**
+   * The mean of each metric's minute points (slots combined) over `[from, to]`, for trends;
+   * metrics without points are left out.
+   */
+  async average(
+    modelId: string,
+    metrics: ModelMetric[],
+    from: Date,
+    to: Date,
+  ): Promise<Partial<Record<ModelMetric, number>>> {
+    const series = await this.series(modelId, metrics, from, to, 60);
+    const result: Partial<Record<ModelMetric, number>> = {};
+    for (const s of series) {
+      if (s.points.length > 0) {
+        result[s.metric] = mean(s.points.map(p => p.value));
+      }
+    }
+    return result;
+  }
+
+  /**
+   * The newest value of each (slot, metric) of a model; with `since`, only values of minutes
+   * starting at or after it (so a slot that stopped reporting drops out).
+   */
+  async latest(
+    modelId: string,
+    options: { since?: Date } = {},
+  ): Promise<LatestSample[]> {
+    return (await this.latestMany([modelId], options)).get(modelId) ?? [];
+  }
+
+  /** {@link MetricsStore.latest} for many models at once; models without values are absent. */
+  async latestMany(
+    modelIds: string[],
+    options: { since?: Date } = {},
+  ): Promise<Map<string, LatestSample[]>> {
+    const result = new Map<string, LatestSample[]>();
+    for (let i = 0; i < modelIds.length; i += 500) {
+      const ids = modelIds.slice(i, i + 500);
+      const newest = this.db(SAMPLES)
+        .select('model_id', 'slot', 'metric')
+        .max({ newest: 'bucket_start' })
+        .whereIn('model_id', ids)
+        .groupBy('model_id', 'slot', 'metric');
+      if (options.since) {
+        newest.andWhere('bucket_start', '>=', options.since);
+      }
+      const rows: SampleRow[] = await this.db({ s: SAMPLES })
+        .join(newest.as('n'), join =>
+          join
+            .on('s.model_id', '=', 'n.model_id')
+            .andOn('s.slot', '=', 'n.slot')
+            .andOn('s.metric', '=', 'n.metric')
+            .andOn('s.bucket_start', '=', 'n.newest'),
+        )
+        .select(
+          's.model_id',
+          's.slot',
+          's.metric',
+          's.bucket_start',
+          's.value',
+          's.sampled_at',
+        )
+        .orderBy([
+          { column: 's.model_id' },
+          { column: 's.slot' },
+          { column: 's.metric' },
+        ]);
+      for (const row of rows) {
+        const list = result.get(row.model_id) ?? [];
+        list.push({
+          modelId: row.model_id,
+          slot: row.slot as SlotName,
+          metric: row.metric,
+          value: Number(row.value),
+          bucketStart: toDate(row.bucket_start),
+          sampledAt: toDate(row.sampled_at),
+        });
+        result.set(row.model_id, list);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Rolls the minute samples of one hour (the hour holding `hourStart`) up into average, minimum,
+   * maximum and count per model, slot and metric. Idempotent: running it again rewrites the same
+   * rows, and never replaces a rollup with one made from fewer samples (after pruning). Returns
+   * the number of rollup rows.
+   */
+  async rollupHour(hourStart: Date): Promise<number> {
+    const start = floorTo(hourStart, HOUR_MS);
+    const end = new Date(start.getTime() + HOUR_MS);
+    const aggregated = (await this.db(SAMPLES)
+      .select('model_id', 'slot', 'metric')
+      .avg({ value_avg: 'value' })
+      .min({ value_min: 'value' })
+      .max({ value_max: 'value' })
+      .count({ sample_count: '*' })
+      .where('bucket_start', '>=', start)
+      .andWhere('bucket_start', '<', end)
+      .groupBy('model_id', 'slot', 'metric')
+      .orderBy(['model_id', 'slot', 'metric'])) as Array<
+      Omit<HourlyRow, 'bucket_start'>
+    >;
+    const rows = aggregated.map(r => ({
+      model_id: r.model_id,
+      slot: r.slot,
+      metric: r.metric,
+      bucket_start: start,
+      value_avg: Number(r.value_avg),
+      value_min: Number(r.value_min),
+      value_max: Number(r.value_max),
+      sample_count: Number(r.sample_count),
+    }));
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db(HOURLY)
+        .insert(rows.slice(i, i + CHUNK))
+        .onConflict(KEY)
+        .merge(['value_avg', 'value_min', 'value_max', 'sample_count'])
+        .where(
+          `${HOURLY}.sample_count`,
+          '<=',
+          this.db.raw('excluded.sample_count'),
+        );
+    }
+    return rows.length;
+  }
+
+  /**
+   * Deletes minute samples of minutes starting before `samplesOlderThan` and rollups of hours
+   * starting before `rollupsOlderThan`; returns how many rows of each went.
+   */
+  async prune(options: {
+    samplesOlderThan: Date;
+    rollupsOlderThan: Date;
+  }): Promise<{ samples: number; rollups: number }> {
+    const samples = await this.db(SAMPLES)
+      .where('bucket_start', '<', options.samplesOlderThan)
+      .delete();
+    const rollups = await this.db(HOURLY)
+      .where('bucket_start', '<', options.rollupsOlderThan)
+      .delete();
+    return { samples, rollups };
+  }
+
+  private async readHourly(
+    cells: Cells,
+    modelId: string,
+    metrics: string[],
+    start: Date,
+    to: Date,
+  ): Promise<void> {
+    const hourly: HourlyRow[] = await this.db(HOURLY)
+      .select('slot', 'metric', 'bucket_start', 'value_avg')
+      .where('model_id', modelId)
+      .whereIn('metric', metrics)
+      .andWhere('bucket_start', '>=', start)
+      .andWhere('bucket_start', '<=', to);
+    let lastRolled: number | undefined;
+    const rolled = new Set<string>();
+    for (const row of hourly) {
+      const bucket = toDate(row.bucket_start).getTime();
+      lastRolled =
+        lastRolled === undefined ? bucket : Math.max(lastRolled, bucket);
+      rolled.add(`${bucket}\u0000${row.metric}\u0000${row.slot}`);
+      put(cells, bucket, row.metric, row.slot, Number(row.value_avg));
+    }
+    // Hours not rolled up yet: average the minute samples.
+    const minuteFrom = lastRolled === undefined ? start : new Date(lastRolled);
+    const minutes: SampleRow[] = await this.db(SAMPLES)
+      .select('slot', 'metric', 'bucket_start', 'value')
+      .where('model_id', modelId)
+      .whereIn('metric', metrics)
+      .andWhere('bucket_start', '>=', minuteFrom)
+      .andWhere(
+        'bucket_start',
+        '<',
+        new Date(floorTo(to, HOUR_MS).getTime() + HOUR_MS),
+      );
+    const sums = new Map<
+      string,
+      { bucket: number; metric: string; slot: string; sum: number; n: number }
+    >();
+    for (const row of minutes) {
+      const bucket = floorTo(toDate(row.bucket_start), HOUR_MS).getTime();
+      const key = `${bucket}\u0000${row.metric}\u0000${row.slot}`;
+      if (rolled.has(key)) {
+        continue;
+      }
+      const acc = sums.get(key) ?? {
+        bucket,
+        metric: row.metric,
+        slot: row.slot,
+        sum: 0,
+        n: 0,
+      };
+      acc.sum += Number(row.value);
+      acc.n += 1;
+      sums.set(key, acc);
+    }
+    for (const acc of sums.values()) {
+      put(cells, acc.bucket, acc.metric, acc.slot, acc.sum / acc.n);
+    }
+  }
+}

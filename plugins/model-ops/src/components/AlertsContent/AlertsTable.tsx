@@ -1,0 +1,149 @@
+import { Link, Table, TableColumn } from '@backstage/core-components';
+import { AlertRecord } from '@model-ops/plugin-model-ops-common';
+import Typography from '@material-ui/core/Typography';
+import {
+  formatRelative,
+  formatTimestamp,
+  formatValue,
+  metricUnit,
+} from './format';
+import { AlertStateStatus, SeverityStatus } from './statuses';
+
+/** How long a resolved alert stays listed. */
+export const RECENTLY_RESOLVED_MS = 24 * 3_600_000;
+
+const STATE_ORDER: Record<AlertRecord['state'], number> = {
+  firing: 0,
+  pending: 1,
+  resolved: 2,
+};
+
+/** The open alerts, then those resolved within {@link RECENTLY_RESOLVED_MS}, newest first. */
+export function visibleAlerts(
+  alerts: AlertRecord[],
+  now: number = Date.now(),
+): AlertRecord[] {
+  return alerts
+    .filter(alert => {
+      if (alert.state !== 'resolved') return true;
+      const resolvedAt = Date.parse(alert.resolvedAt ?? alert.startsAt);
+      return (
+        !Number.isNaN(resolvedAt) && now - resolvedAt <= RECENTLY_RESOLVED_MS
+      );
+    })
+    .sort((a, b) => {
+      const byState = STATE_ORDER[a.state] - STATE_ORDER[b.state];
+      if (byState !== 0) return byState;
+      return Date.parse(since(b)) - Date.parse(since(a));
+    });
+}
+
+function since(alert: AlertRecord): string {
+  if (alert.state === 'resolved' && alert.resolvedAt) return alert.resolvedAt;
+  return alert.firingAt ?? alert.startsAt;
+}
+
+function colorName(slot?: string): string {
+  return slot ? slot.charAt(0).toUpperCase() + slot.slice(1) : '—';
+}
+
+function RelativeTime(props: { iso: string }) {
+  return (
+    <time dateTime={props.iso} title={formatTimestamp(props.iso)}>
+      {formatRelative(props.iso)}
+    </time>
+  );
+}
+
+const columns: TableColumn<AlertRecord>[] = [
+  {
+    title: 'Severity',
+    field: 'severity',
+    render: alert => <SeverityStatus severity={alert.severity} />,
+  },
+  {
+    title: 'Alert',
+    field: 'alertType',
+    render: alert => (
+      <>
+        <Typography variant="body2">{alert.alertType}</Typography>
+        {alert.summary && (
+          <Typography variant="caption" color="textSecondary">
+            {alert.summary}
+          </Typography>
+        )}
+      </>
+    ),
+  },
+  { title: 'Slot', field: 'slot', render: alert => colorName(alert.slot) },
+  {
+    title: 'Value vs threshold',
+    field: 'value',
+    render: alert => {
+      const unit = metricUnit(alert.metric);
+      return `${formatValue(alert.value, unit)} vs ${formatValue(
+        alert.threshold,
+        unit,
+      )}`;
+    },
+  },
+  {
+    title: 'Since',
+    field: 'startsAt',
+    render: alert => <RelativeTime iso={alert.firingAt ?? alert.startsAt} />,
+  },
+  {
+    title: 'State',
+    field: 'state',
+    render: alert => (
+      <>
+        <AlertStateStatus state={alert.state} />
+        {alert.state === 'resolved' && alert.resolvedAt && (
+          <Typography variant="caption" color="textSecondary" component="div">
+            <RelativeTime iso={alert.resolvedAt} />
+          </Typography>
+        )}
+        {alert.acknowledgedBy && (
+          <Typography variant="caption" color="textSecondary" component="div">
+            acknowledged by {alert.acknowledgedBy}
+          </Typography>
+        )}
+      </>
+    ),
+  },
+  {
+    title: 'Runbook',
+    field: 'runbook',
+    render: alert =>
+      alert.runbook ? (
+        <Link to={alert.runbook} aria-label={`Runbook for ${alert.alertType}`}>
+          Runbook
+        </Link>
+      ) : (
+        '—'
+      ),
+  },
+];
+
+/** The firing and pending alerts, and those resolved in the last day. */
+export function AlertsTable(props: { alerts: AlertRecord[] }) {
+  return (
+    <Table<AlertRecord>
+      title="Alerts"
+      subtitle="Firing, pending and resolved in the last 24 hours"
+      options={{
+        search: false,
+        paging: false,
+        padding: 'dense',
+        sorting: false,
+      }}
+      columns={columns}
+      data={visibleAlerts(props.alerts).map(alert => ({ ...alert }))}
+      emptyContent={
+        <Typography variant="body2" style={{ padding: 16 }}>
+          No alert has fired in the last 24 hours.
+        </Typography>
+      }
+    />
+  );
+}

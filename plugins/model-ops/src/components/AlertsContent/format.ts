@@ -1,0 +1,47 @@
+import { MODEL_METRICS, ModelMetric } from '@model-ops/plugin-model-ops-common';
+
+/** The display title of a metric, e.g. `Response time (p95)`. */
+export function metricTitle(metric: ModelMetric): string {
+  return MODEL_METRICS[metric]?.title ?? metric;
+}
+
+/** The unit of a metric as Model Ops defines it, e.g. `ms`. */
+export function metricUnit(metric: ModelMetric): string {
+  return MODEL_METRICS[metric]?.unit ?? '';
+}
+
+/** A number with as many digits as its size warrants: 12,345 · 42.5 · 0.00123. */
+export function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  let options: Intl.NumberFormatOptions;
+  if (abs >= 100) options = { maximumFractionDigits: 0 };
+  else if (abs >= 1 || abs === 0) options = { maximumFractionDigits: 2 };
+  else options = { maximumSignificantDigits: 3 };
+  return value.toLocaleString(undefined, options);
+}
+
+/** A value with its unit: `4.2 %`, `512 ms`, `0.00042 USD`. */
+export function formatValue(value: number, unit: string): string {
+  return unit ? `${formatNumber(value)} ${unit}` : formatNumber(value);
+}
+
+/** "just now", "2 minutes ago", "3 hours ago", … relative to `now`. */
+export function formatRelative(iso: string, now: number = Date.now()): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((then - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 10) return 'just now';
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (abs < 60) return format.format(seconds, 'second');
+  if (abs < 3600) return format.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return format.format(Math.round(seconds / 3600), 'hour');
+  return format.format(Math.round(seconds / 86400), 'day');
+}
+
+/** A timestamp in the reader's locale, for tooltips next to relative times. */
+export function formatTimestamp(iso?: string): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
