@@ -183,17 +183,41 @@ function main() {
     case 'setup':
       break;
     case 'start':
-      // Long-running: hand the terminal to the portal and pass signals through.
+      // Long-running: hand the terminal to the portal and pass signals through. Beside it the
+      // demo traffic generator sends day-shaped traffic to the demo models' routers (it waits
+      // for them to come up), so the Alerts tab has live values; --no-traffic leaves it out.
       {
-        const child = spawn(ctx.nodeBin, [yarnRelease(), 'dev', ...rest], {
+        const withTraffic = !rest.includes('--no-traffic');
+        const args = rest.filter(arg => arg !== '--no-traffic');
+        const child = spawn(ctx.nodeBin, [yarnRelease(), 'dev', ...args], {
           cwd: root,
           env,
           stdio: 'inherit',
         });
+        const traffic = withTraffic
+          ? spawn(
+              ctx.nodeBin,
+              [
+                path.join(root, 'examples', 'traffic-generator', 'src', 'main.ts'),
+                '--target', 'sentiment-classifier=http://127.0.0.1:7101',
+                '--target', 'fraud-detector=http://127.0.0.1:7102',
+                '--target', 'churn-predictor=http://127.0.0.1:7103',
+                '--burst', 'churn-predictor',
+                '--duration', String(7 * 24 * 3600),
+              ],
+              { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] },
+            )
+          : undefined;
         for (const signal of ['SIGINT', 'SIGTERM']) {
-          process.on(signal, () => child.kill(signal));
+          process.on(signal, () => {
+            traffic?.kill(signal);
+            child.kill(signal);
+          });
         }
-        child.on('exit', code => process.exit(code ?? 0));
+        child.on('exit', code => {
+          traffic?.kill('SIGTERM');
+          process.exit(code ?? 0);
+        });
       }
       return;
     case 'test':
