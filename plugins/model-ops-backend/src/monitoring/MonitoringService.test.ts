@@ -140,6 +140,8 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     await traffic(100, 20);
     const result = await service.tick();
     expect(result.samples).toBeGreaterThan(3);
+    // eslint-disable-next-line no-console
+    console.log(`[measure] ${databaseId}: one scrape tick for 1 model: ${Math.round(result.durationMs)} ms, ${result.samples} samples`);
 
     const status = await service.status(
       { kind: 'component', namespace: 'default', name: MODEL },

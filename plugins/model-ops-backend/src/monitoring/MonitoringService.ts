@@ -155,13 +155,11 @@ export class MonitoringService {
       resolved.push(...applied.resolved);
       await this.deps.alerts.setModelStatus(spec.modelId, evaluation.status);
     }
-    return {
-      models: specs.length,
-      samples,
-      newlyFiring,
-      resolved,
-      durationMs: performance.now() - started,
-    };
+    const durationMs = performance.now() - started;
+    const summary = `Monitoring tick: ${specs.length} models, ${samples} samples, ${newlyFiring.length} alerts firing, ${resolved.length} resolved, ${Math.round(durationMs)} ms`;
+    if (newlyFiring.length || resolved.length) this.deps.logger.info(summary);
+    else this.deps.logger.debug(summary);
+    return { models: specs.length, samples, newlyFiring, resolved, durationMs };
   }
 
   async status(ref: CompoundEntityRef, credentials: BackstageCredentials): Promise<ModelStatusResponse> {
