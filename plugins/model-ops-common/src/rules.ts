@@ -12,6 +12,10 @@ export const MODEL_METRICS = {
   memory: { title: 'Memory', unit: '%' },
   disk: { title: 'Disk', unit: '%' },
   costPerRequest: { title: 'Cost per request', unit: 'USD' },
+  /** Only when the model server reports it (gauge `model_user_satisfaction`, 0 to 100). */
+  userSatisfaction: { title: 'User satisfaction', unit: '%' },
+  /** Only when the model server reports it (counter `model_feature_usage_total`). */
+  featureUsage: { title: 'Feature usage', unit: 'uses/s' },
 } as const;
 
 /**

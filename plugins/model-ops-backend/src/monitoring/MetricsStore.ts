@@ -61,6 +61,8 @@ export const SLOT_AGGREGATION: Record<
   memory: 'mean',
   disk: 'mean',
   costPerRequest: 'weighted',
+  userSatisfaction: 'weighted',
+  featureUsage: 'sum',
 };
 
 /** The newest stored value of one metric of one slot. */

@@ -156,6 +156,34 @@ describe('ScrapeMetricSource', () => {
     return { servers, clock, source, costPerRequest, statfs };
   }
 
+  it('reads user satisfaction and feature usage only from servers that report them', async () => {
+    const { servers, clock, source } = setup();
+    const extra = (uses: number) =>
+      `${demoText({ requests: { '200': 10 } })}# TYPE model_user_satisfaction gauge
+model_user_satisfaction{channel="web"} 80
+model_user_satisfaction{channel="app"} 90
+# TYPE model_feature_usage_total counter
+model_feature_usage_total{feature="explain"} ${uses}
+model_feature_usage_total{feature="batch"} ${uses * 2}
+`;
+    servers.bodies.set(`${URL_A}/metrics`, extra(10));
+    const first = byMetric(await source.collect(targets, WINDOW));
+    expect(first.userSatisfaction).toBe(85);
+    expect(first.featureUsage).toBeUndefined(); // a counter needs two scrapes
+    clock.advance(10);
+    servers.bodies.set(`${URL_A}/metrics`, extra(20));
+    const second = byMetric(await source.collect(targets, WINDOW));
+    expect(second.featureUsage).toBeCloseTo(3); // (20 + 40 - 10 - 20) uses over 10 s
+    expect(second.userSatisfaction).toBe(85);
+
+    // The demo server reports neither: they are left out, never invented.
+    servers.bodies.set(`${URL_A}/metrics`, demoText({ requests: { '200': 20 } }));
+    clock.advance(10);
+    const plain = byMetric(await source.collect(targets, WINDOW));
+    expect(plain).not.toHaveProperty('userSatisfaction');
+    expect(plain).not.toHaveProperty('featureUsage');
+  });
+
   it('primes on the first scrape, then derives the window from the counter deltas', async () => {
     const { servers, clock, source, costPerRequest, statfs } = setup();
     servers.bodies.set(

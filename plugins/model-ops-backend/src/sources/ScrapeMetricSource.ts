@@ -118,6 +118,10 @@ interface Snapshot {
   cpuSeconds?: number;
   residentMemoryBytes?: number;
   startTimeSeconds?: number;
+  /** `model_feature_usage_total`, summed over features, when the server reports it. */
+  featureUses?: number;
+  /** `model_user_satisfaction` (0 to 100), averaged over series, when the server reports it. */
+  userSatisfaction?: number;
 }
 
 type Counters = Pick<Snapshot, 'requests' | 'buckets' | 'cpuSeconds'>;
@@ -160,6 +164,13 @@ function snapshotOf(
     if (snapshot.buckets.size === 0) snapshot.buckets = undefined;
   }
   snapshot.cpuSeconds = sumSeries(exposition, names.cpuSecondsTotal);
+  // Reported by some model servers only; absent, they are left out rather than invented.
+  snapshot.featureUses = sumSeries(exposition, 'model_feature_usage_total');
+  const satisfaction = exposition.get('model_user_satisfaction');
+  if (satisfaction && satisfaction.length > 0) {
+    snapshot.userSatisfaction =
+      satisfaction.reduce((sum, s) => sum + s.value, 0) / satisfaction.length;
+  }
   snapshot.residentMemoryBytes = sumSeries(
     exposition,
     names.residentMemoryBytes,
@@ -409,7 +420,12 @@ export class ScrapeMetricSource implements MetricSource {
       if (delta.cpuSeconds !== undefined) {
         add('cpu', (delta.cpuSeconds / seconds / this.#cpuCores) * 100);
       }
+      if (current.featureUses !== undefined && previous.featureUses !== undefined) {
+        const uses = current.featureUses - previous.featureUses;
+        add('featureUsage', (uses >= 0 ? uses : current.featureUses) / seconds);
+      }
     }
+    add('userSatisfaction', current.userSatisfaction);
 
     const host =
       this.#hostMetrics === 'always' ||

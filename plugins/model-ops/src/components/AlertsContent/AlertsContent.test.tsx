@@ -5,7 +5,10 @@ import {
   waitFor,
   within,
 } from '@testing-library/react';
-import { ModelStatusResponse } from '@model-ops/plugin-model-ops-common';
+import {
+  MODEL_METRIC_KEYS,
+  ModelStatusResponse,
+} from '@model-ops/plugin-model-ops-common';
 import { renderModelTab } from '../../__testUtils__/renderModelTab';
 import { badModel, deployedModel } from '../../__testUtils__/fixtures';
 import { ModelOpsApi } from '../../api';
@@ -65,7 +68,8 @@ describe('AlertsContent', () => {
       ),
     ).toBeInTheDocument();
     expect(within(header()).queryByText(/^collected/)).not.toBeInTheDocument();
-    expect(screen.getAllByText('not reported')).toHaveLength(8);
+    // One tile per metric, user satisfaction and feature usage included.
+    expect(screen.getAllByText('not reported')).toHaveLength(MODEL_METRIC_KEYS.length);
     expect(screen.queryByTestId('metric-value')).not.toBeInTheDocument();
     expect(within(tile('CPU')).getByText('Unknown')).toBeInTheDocument();
   });
