@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { checkTrafficWeights } from '../weights';
 import { Config } from '@backstage/config';
 import { ConflictError, InputError } from '@backstage/errors';
 import { JsonObject } from '@backstage/types';
@@ -1099,54 +1100,8 @@ export class KubernetesRuntime implements ModelRuntime {
     return result;
   }
 
-  #checkWeights(
-    modelId: string,
-    weights: TrafficWeights,
-  ): Partial<Record<SlotName, number>> {
-    const prefix = `Invalid traffic weights for ${modelId}`;
-    if (!weights || typeof weights !== 'object' || Array.isArray(weights)) {
-      throw new InputError(
-        `${prefix}: expected an object of slot -> percentage`,
-      );
-    }
-    const result: Partial<Record<SlotName, number>> = {};
-    let sum = 0;
-    for (const [slot, weight] of Object.entries(weights)) {
-      if (!isSlotName(slot)) {
-        throw new InputError(
-          `${prefix}: unknown slot "${slot}"; expected ${SLOT_NAMES.join(
-            ', ',
-          )}`,
-        );
-      }
-      if (weight === undefined) {
-        continue;
-      }
-      if (
-        typeof weight !== 'number' ||
-        !Number.isInteger(weight) ||
-        weight < 0 ||
-        weight > 100
-      ) {
-        throw new InputError(
-          `${prefix}: the weight of ${slot} must be a whole number from 0 to 100, got ${JSON.stringify(
-            weight,
-          )}`,
-        );
-      }
-      result[slot] = weight;
-      sum += weight;
-    }
-    if (sum !== 100) {
-      throw new InputError(
-        `${prefix}: the weights must add up to 100, got ${sum} (${
-          Object.entries(result)
-            .map(([s, w]) => `${s} ${w}`)
-            .join(', ') || 'none given'
-        })`,
-      );
-    }
-    return result;
+  #checkWeights(modelId: string, weights: TrafficWeights): Partial<Record<SlotName, number>> {
+    return checkTrafficWeights(modelId, weights) as Partial<Record<SlotName, number>>;
   }
 }
 

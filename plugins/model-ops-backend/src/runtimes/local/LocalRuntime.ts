@@ -3,6 +3,7 @@ import {
   LoggerService,
   RootLifecycleService,
 } from '@backstage/backend-plugin-api';
+import { checkTrafficWeights } from '../weights';
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { JsonObject } from '@backstage/types';
@@ -933,54 +934,8 @@ export class LocalRuntime implements ModelRuntime {
   // ---------------------------------------------------------------------------------------------
   // Traffic and the router
 
-  #checkWeights(
-    modelId: string,
-    weights: TrafficWeights,
-  ): Record<SlotName, number> {
-    const prefix = `Invalid traffic weights for ${modelId}`;
-    if (!weights || typeof weights !== 'object' || Array.isArray(weights)) {
-      throw new InputError(
-        `${prefix}: expected an object of slot -> percentage`,
-      );
-    }
-    const result = {} as Record<SlotName, number>;
-    let sum = 0;
-    for (const [slot, weight] of Object.entries(weights)) {
-      if (!(SLOT_NAMES as readonly string[]).includes(slot)) {
-        throw new InputError(
-          `${prefix}: unknown slot "${slot}"; expected ${SLOT_NAMES.join(
-            ', ',
-          )}`,
-        );
-      }
-      if (weight === undefined) {
-        continue;
-      }
-      if (
-        typeof weight !== 'number' ||
-        !Number.isInteger(weight) ||
-        weight < 0 ||
-        weight > 100
-      ) {
-        throw new InputError(
-          `${prefix}: the weight of ${slot} must be a whole number from 0 to 100, got ${JSON.stringify(
-            weight,
-          )}`,
-        );
-      }
-      result[slot as SlotName] = weight;
-      sum += weight;
-    }
-    if (sum !== 100) {
-      throw new InputError(
-        `${prefix}: the weights must add up to 100, got ${sum} (${
-          Object.entries(result)
-            .map(([s, w]) => `${s} ${w}`)
-            .join(', ') || 'none given'
-        })`,
-      );
-    }
-    return result;
+  #checkWeights(modelId: string, weights: TrafficWeights): Record<SlotName, number> {
+    return checkTrafficWeights(modelId, weights) as Record<SlotName, number>;
   }
 
   async #routerRequest(
