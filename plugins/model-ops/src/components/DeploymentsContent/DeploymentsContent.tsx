@@ -19,12 +19,11 @@ import {
   modelOpsDeploymentRollbackPermission,
 } from '@model-ops/plugin-model-ops-common';
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
-import Tooltip from '@material-ui/core/Tooltip';
 import { modelOpsApiRef } from '../../api';
 import { useDeployments } from '../../hooks/useDeployments';
 import { EnvironmentsPanel } from '../EnvironmentsPanel';
+import { GuardedButton } from '../GuardedButton';
 import { ModelContentLayout } from '../ModelContentLayout';
 import { DeployDialog } from './DeployDialog';
 import { RollbackDialog } from './RollbackDialog';
@@ -60,31 +59,6 @@ const versionColumns: TableColumn<ModelVersion>[] = [
       row.lastDeployedAt ? new Date(row.lastDeployedAt).toLocaleString() : '—',
   },
 ];
-
-/** A button that explains itself when the caller may not use it. */
-function GuardedButton(props: {
-  allowed: boolean;
-  denied: string;
-  disabled?: boolean;
-  onClick: () => void;
-  children: string;
-  color?: 'primary' | 'secondary' | 'default';
-}) {
-  const button = (
-    <span>
-      <Button
-        variant={props.color === 'primary' ? 'contained' : 'outlined'}
-        color={props.color ?? 'default'}
-        disabled={!props.allowed || props.disabled}
-        onClick={props.onClick}
-        style={{ marginRight: 8 }}
-      >
-        {props.children}
-      </Button>
-    </span>
-  );
-  return props.allowed ? button : <Tooltip title={props.denied}>{button}</Tooltip>;
-}
 
 function Production(props: {
   model: ModelDetails;

@@ -16,7 +16,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import CheckIcon from '@material-ui/icons/CheckCircleOutline';
 import CrossIcon from '@material-ui/icons/HighlightOff';
-import { GuardedButton } from './GuardedButton';
+import { GuardedButton } from '../GuardedButton';
 import { CanaryStatus, colorName, formatTime } from './statuses';
 
 function figure(value: number | undefined, unit: string): string {

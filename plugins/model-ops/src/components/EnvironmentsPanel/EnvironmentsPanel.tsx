@@ -24,7 +24,7 @@ import Alert from '@material-ui/lab/Alert';
 import { modelOpsApiRef } from '../../api';
 import { CanaryProgress } from './CanaryProgress';
 import { ConfirmDialog } from './ConfirmDialog';
-import { GuardedButton } from './GuardedButton';
+import { GuardedButton } from '../GuardedButton';
 import { SlotCard } from './SlotCard';
 import { SwitchHistory } from './SwitchHistory';
 import { colorName, formatTime } from './statuses';
