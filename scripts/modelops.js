@@ -46,7 +46,11 @@ function run(cmd, args, options = {}) {
 function ensureNode() {
   const major = process.versions.node.split('.')[0];
   if (SUPPORTED_MAJORS.includes(major)) {
-    return { nodeBin: process.execPath, nodeDir: undefined };
+    // Native modules compile against the running node's own headers when it ships them, so
+    // node-gyp does not try to download them (which fails without internet access).
+    const prefix = path.resolve(path.dirname(process.execPath), '..');
+    const hasHeaders = fs.existsSync(path.join(prefix, 'include', 'node', 'node.h'));
+    return { nodeBin: process.execPath, nodeDir: hasHeaders ? prefix : undefined };
   }
   const pkg = `node-${process.platform}-${process.arch}`;
   const toolsDir = path.join(root, '.tools', 'node');
@@ -106,7 +110,8 @@ function buildEnv({ nodeBin, nodeDir }) {
   const binDirs = [path.dirname(nodeBin), path.join(root, 'node_modules', '.bin')];
   env.PATH = [...binDirs, env.PATH ?? ''].join(path.delimiter);
   if (nodeDir) {
-    // node-gyp builds native modules against these headers instead of downloading them.
+    // node-gyp builds native modules against the headers of the node that runs them (an
+    // npm_config_nodedir from npm's config may name another version's), never downloading any.
     env.npm_config_nodedir = nodeDir;
   }
   return env;
