@@ -3,7 +3,7 @@ export {
   createKubernetesRuntime,
 } from './KubernetesRuntime';
 export type { KubernetesRuntimeOptions } from './KubernetesRuntime';
-export { KUBERNETES_DEPLOYMENT_CONFIG_SCHEMA } from './resources';
+export { KUBERNETES_DEPLOYMENT_CONFIG_SCHEMA } from './deploymentConfig';
 export { readKubernetesRuntimeSettings } from './settings';
 export type {
   KubernetesClusterSettings,

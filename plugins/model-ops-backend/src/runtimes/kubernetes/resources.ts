@@ -1,14 +1,19 @@
 import { InputError } from '@backstage/errors';
-import { JsonObject } from '@backstage/types';
 import { SLOT_NAMES, SlotName } from '@model-ops/plugin-model-ops-common';
-import { ModelArtifact, SlotHealth } from '@model-ops/plugin-model-ops-node';
+import { ModelArtifact } from '@model-ops/plugin-model-ops-node';
 import type {
   V1Deployment,
   V1ResourceRequirements,
   V1Service,
 } from '@kubernetes/client-node';
 import crypto from 'node:crypto';
+import { KubernetesDeploymentConfig } from './deploymentConfig';
 import { KubernetesRuntimeSettings } from './settings';
+
+/*
+ * The names, labels and manifests of what the runtime creates. Everything here is pure: the
+ * objects are built from the settings and a request, and the cluster is never asked.
+ */
 
 /** Labels and annotations the runtime puts on what it creates. */
 export const LABEL_NAME = 'app.kubernetes.io/name';
@@ -37,167 +42,13 @@ const MODEL_ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** The longest slot name, `-staging`/`-testing`, must still fit a 63 character Service name. */
 const MAX_MODEL_ID_LENGTH = 63 - '-staging'.length;
 
-/** Names the runtime sets itself; a deployment's `env` may not. */
-const ENV_NAME_PATTERN =
-  '^(?!(MODEL_ARTIFACT_URI|MODEL_ARTIFACT_SHA256|MODEL_VERSION|MODEL_OPS_[A-Z0-9_]*)$)[A-Za-z_][A-Za-z0-9_]*$';
-const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$';
 const LABEL_VALUE_PATTERN = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
-const RESOURCE_LIST_SCHEMA: JsonObject = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    cpu: { type: 'string', pattern: QUANTITY_PATTERN },
-    memory: { type: 'string', pattern: QUANTITY_PATTERN },
-  },
-};
-
 /**
- * JSON Schema of the per-deployment `config` of the `kubernetes` runtime.
+ * Checks that a model id can name the runtime's objects.
  *
- * @public
+ * @internal
  */
-export const KUBERNETES_DEPLOYMENT_CONFIG_SCHEMA: JsonObject = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  title: 'Deployment settings of the kubernetes runtime',
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    replicas: {
-      description:
-        'Pods of the slot. Default modelOps.kubernetes.replicas (1).',
-      type: 'integer',
-      minimum: 1,
-      maximum: 100,
-    },
-    resources: {
-      description: 'Requests and limits of the model server container.',
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        requests: RESOURCE_LIST_SCHEMA,
-        limits: RESOURCE_LIST_SCHEMA,
-      },
-    },
-    env: {
-      description:
-        'Environment variables of the model server. MODEL_ARTIFACT_URI, MODEL_ARTIFACT_SHA256, MODEL_VERSION and MODEL_OPS_* are set by the runtime.',
-      type: 'object',
-      propertyNames: { pattern: ENV_NAME_PATTERN },
-      additionalProperties: { type: 'string' },
-    },
-    rolloutTimeoutSeconds: {
-      description:
-        'Time the rollout has to become available. Default modelOps.kubernetes.rolloutTimeoutSeconds (300).',
-      type: 'number',
-      exclusiveMinimum: 0,
-      maximum: 3600,
-    },
-  },
-};
-
-/** The per-deployment config of the `kubernetes` runtime, checked. */
-export interface KubernetesDeploymentConfig {
-  replicas?: number;
-  resources?: {
-    requests?: { cpu?: string; memory?: string };
-    limits?: { cpu?: string; memory?: string };
-  };
-  env: Record<string, string>;
-  rolloutTimeoutSeconds?: number;
-}
-
-function invalid(message: string): never {
-  throw new InputError(`Invalid config for the kubernetes runtime: ${message}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return !!value && typeof value === 'object' && !Array.isArray(value);
-}
-
-function parseResourceList(
-  value: unknown,
-  where: string,
-): { cpu?: string; memory?: string } {
-  if (!isObject(value)) {
-    return invalid(`${where} must be an object`);
-  }
-  const result: { cpu?: string; memory?: string } = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (key !== 'cpu' && key !== 'memory') {
-      invalid(`${where}.${key} is not allowed (allowed: cpu, memory)`);
-    }
-    if (typeof v !== 'string' || !new RegExp(QUANTITY_PATTERN).test(v)) {
-      invalid(`${where}.${key} must be a quantity such as "500m" or "1Gi"`);
-    }
-    result[key] = v;
-  }
-  return result;
-}
-
-/** Checks a deployment's `config` against {@link KUBERNETES_DEPLOYMENT_CONFIG_SCHEMA}. */
-export function parseDeploymentConfig(
-  config: JsonObject | undefined,
-): KubernetesDeploymentConfig {
-  const result: KubernetesDeploymentConfig = { env: {} };
-  if (config === undefined || config === null) {
-    return result;
-  }
-  if (!isObject(config)) {
-    return invalid('expected an object');
-  }
-  for (const [key, value] of Object.entries(config)) {
-    if (key === 'replicas') {
-      if (
-        typeof value !== 'number' ||
-        !Number.isInteger(value) ||
-        value < 1 ||
-        value > 100
-      ) {
-        invalid('replicas must be a whole number from 1 to 100');
-      }
-      result.replicas = value;
-    } else if (key === 'resources') {
-      if (!isObject(value)) {
-        invalid('resources must be an object');
-      }
-      result.resources = {};
-      for (const [part, list] of Object.entries(value)) {
-        if (part !== 'requests' && part !== 'limits') {
-          invalid(
-            `resources.${part} is not allowed (allowed: requests, limits)`,
-          );
-        }
-        result.resources[part] = parseResourceList(list, `resources.${part}`);
-      }
-    } else if (key === 'env') {
-      if (!isObject(value)) {
-        invalid('env must be an object of strings');
-      }
-      const pattern = new RegExp(ENV_NAME_PATTERN);
-      for (const [name, v] of Object.entries(value)) {
-        if (!pattern.test(name)) {
-          invalid(`environment variable ${name} is not allowed`);
-        }
-        if (typeof v !== 'string') {
-          invalid(`env.${name} must be a string`);
-        }
-        result.env[name] = v;
-      }
-    } else if (key === 'rolloutTimeoutSeconds') {
-      if (typeof value !== 'number' || !(value > 0) || value > 3600) {
-        invalid('rolloutTimeoutSeconds must be a number in (0, 3600]');
-      }
-      result.rolloutTimeoutSeconds = value;
-    } else {
-      invalid(
-        `unknown property "${key}" (allowed: replicas, resources, env, rolloutTimeoutSeconds)`,
-      );
-    }
-  }
-  return result;
-}
-
 export function checkModelId(modelId: string): string {
   if (typeof modelId !== 'string' || !MODEL_ID_PATTERN.test(modelId)) {
     throw new InputError(
@@ -214,6 +65,11 @@ export function checkModelId(modelId: string): string {
   return modelId;
 }
 
+/**
+ * Checks a slot name from a request.
+ *
+ * @internal
+ */
 export function checkSlot(slot: string): SlotName {
   if (!(SLOT_NAMES as readonly string[]).includes(slot)) {
     throw new InputError(
@@ -225,16 +81,29 @@ export function checkSlot(slot: string): SlotName {
   return slot as SlotName;
 }
 
+/**
+ * Whether a value is one of the slot names.
+ *
+ * @internal
+ */
 export function isSlotName(value: unknown): value is SlotName {
   return (SLOT_NAMES as readonly unknown[]).includes(value);
 }
 
-/** The Deployment and Service of a slot. */
+/**
+ * The Deployment and Service of a slot.
+ *
+ * @internal
+ */
 export function slotObjectName(modelId: string, slot: SlotName): string {
   return `${modelId}-${slot}`;
 }
 
-/** A version as a label value: characters labels do not allow become `_`, cut to 63. */
+/**
+ * A version as a label value: characters labels do not allow become `_`, cut to 63.
+ *
+ * @internal
+ */
 export function versionLabel(version: string): string {
   if (LABEL_VALUE_PATTERN.test(version)) {
     return version;
@@ -247,6 +116,11 @@ export function versionLabel(version: string): string {
   return cleaned || 'unknown';
 }
 
+/**
+ * The cluster DNS name of a Service.
+ *
+ * @internal
+ */
 export function serviceHost(
   name: string,
   settings: Pick<KubernetesRuntimeSettings, 'namespace' | 'clusterDomain'>,
@@ -254,6 +128,11 @@ export function serviceHost(
   return `${name}.${settings.namespace}.svc.${settings.clusterDomain}`;
 }
 
+/**
+ * The labels that select a slot's pods.
+ *
+ * @internal
+ */
 export function selectorLabels(
   modelId: string,
   slot: SlotName,
@@ -261,6 +140,11 @@ export function selectorLabels(
   return { [LABEL_MODEL_ID]: modelId, [LABEL_SLOT]: slot };
 }
 
+/**
+ * The labels of every object of a model.
+ *
+ * @internal
+ */
 export function modelLabels(modelId: string): Record<string, string> {
   return {
     [LABEL_NAME]: modelId,
@@ -269,6 +153,11 @@ export function modelLabels(modelId: string): Record<string, string> {
   };
 }
 
+/**
+ * The label selector of a model's objects.
+ *
+ * @internal
+ */
 export function modelLabelSelector(modelId: string): string {
   return `${LABEL_MODEL_ID}=${modelId},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 }
@@ -282,7 +171,11 @@ function replacePlaceholders(
   );
 }
 
-/** The artifact URI as the cluster sees it; relative and host-local paths cannot work there. */
+/**
+ * The artifact URI as the cluster sees it; relative and host-local paths cannot work there.
+ *
+ * @internal
+ */
 export function clusterArtifactUri(artifact: ModelArtifact): string {
   const uri = artifact?.uri;
   if (typeof uri !== 'string' || !uri) {
@@ -304,7 +197,11 @@ export function clusterArtifactUri(artifact: ModelArtifact): string {
   return uri;
 }
 
-/** The Deployment of a slot, without the spec hash annotation. */
+/**
+ * The Deployment of a slot, without the spec hash annotation.
+ *
+ * @internal
+ */
 export function buildDeployment(options: {
   settings: KubernetesRuntimeSettings;
   image: string;
@@ -402,7 +299,11 @@ export function buildDeployment(options: {
   };
 }
 
-/** The hash of what a Deployment should be, kept in {@link ANNOTATION_SPEC_HASH}. */
+/**
+ * The hash of what a Deployment should be, kept in {@link ANNOTATION_SPEC_HASH}.
+ *
+ * @internal
+ */
 export function specHash(deployment: V1Deployment): string {
   return crypto
     .createHash('sha256')
@@ -419,7 +320,11 @@ export function specHash(deployment: V1Deployment): string {
     .slice(0, 32);
 }
 
-/** A Service on port 80 to the model servers' port 8080 of the pods `selector` picks. */
+/**
+ * A Service on port 80 to the model servers' port 8080 of the pods `selector` picks.
+ *
+ * @internal
+ */
 export function buildService(options: {
   settings: KubernetesRuntimeSettings;
   name: string;
@@ -453,7 +358,11 @@ export function buildService(options: {
   };
 }
 
-/** The parts of a Gateway API HTTPRoute the runtime reads and writes. */
+/**
+ * The parts of a Gateway API HTTPRoute the runtime reads and writes.
+ *
+ * @internal
+ */
 export interface HttpRoute {
   apiVersion?: string;
   kind?: string;
@@ -486,7 +395,11 @@ export interface HttpRoute {
   };
 }
 
-/** The HTTPRoute that spreads a model's production traffic over its slot Services. */
+/**
+ * The HTTPRoute that spreads a model's production traffic over its slot Services.
+ *
+ * @internal
+ */
 export function buildHttpRoute(options: {
   settings: KubernetesRuntimeSettings;
   modelId: string;
@@ -533,136 +446,5 @@ export function buildHttpRoute(options: {
         },
       ],
     },
-  };
-}
-
-/** The weights an HTTPRoute applies, by slot. */
-export function weightsOfRoute(
-  modelId: string,
-  route: HttpRoute,
-): Partial<Record<SlotName, number>> {
-  const weights: Partial<Record<SlotName, number>> = {};
-  for (const rule of route.spec?.rules ?? []) {
-    for (const ref of rule.backendRefs ?? []) {
-      if ((ref.kind ?? 'Service') !== 'Service') {
-        continue;
-      }
-      const prefix = `${modelId}-`;
-      const slot = ref.name.startsWith(prefix)
-        ? ref.name.slice(prefix.length)
-        : undefined;
-      if (isSlotName(slot)) {
-        // The Gateway API's default weight is 1.
-        weights[slot] = (weights[slot] ?? 0) + (ref.weight ?? 1);
-      }
-    }
-  }
-  return weights;
-}
-
-/** What a Deployment's status says of its rollout. */
-export interface RolloutState {
-  status: SlotHealth['status'];
-  /** True when waiting longer cannot help (deadline exceeded, replica failure). */
-  failed: boolean;
-  message: string;
-  desired: number;
-  available: number;
-}
-
-/**
- * The rollout state of a Deployment, after `kubectl rollout status`: the controller must have
- * observed the latest generation, every replica must be updated, old ones gone and all
- * available. A Deployment whose rollout had completed and lost available replicas since is
- * unhealthy rather than starting.
- */
-export function rolloutState(deployment: V1Deployment): RolloutState {
-  const desired = deployment.spec?.replicas ?? 1;
-  const status = deployment.status ?? {};
-  const generation = deployment.metadata?.generation ?? 0;
-  const observed = status.observedGeneration ?? 0;
-  const updated = status.updatedReplicas ?? 0;
-  const total = status.replicas ?? 0;
-  const available = status.availableReplicas ?? 0;
-  const conditions = status.conditions ?? [];
-  const progressing = conditions.find(c => c.type === 'Progressing');
-  const replicaFailure = conditions.find(
-    c => c.type === 'ReplicaFailure' && c.status === 'True',
-  );
-  const base = { desired, available };
-  if (deployment.metadata?.deletionTimestamp) {
-    return {
-      ...base,
-      status: 'unhealthy',
-      failed: true,
-      message: 'The Deployment is being deleted',
-    };
-  }
-  if (observed < generation) {
-    return {
-      ...base,
-      status: 'starting',
-      failed: false,
-      message: `Waiting for the Deployment controller to observe generation ${generation}`,
-    };
-  }
-  if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return {
-      ...base,
-      status: 'unhealthy',
-      failed: true,
-      message: `Rollout failed: ${
-        progressing.message ?? 'progress deadline exceeded'
-      }`,
-    };
-  }
-  if (replicaFailure) {
-    return {
-      ...base,
-      status: 'unhealthy',
-      failed: true,
-      message: `Replica failure: ${
-        replicaFailure.message ?? replicaFailure.reason ?? 'unknown'
-      }`,
-    };
-  }
-  if (desired === 0) {
-    return {
-      ...base,
-      status: 'unhealthy',
-      failed: true,
-      message: 'The Deployment is scaled to zero',
-    };
-  }
-  if (updated < desired) {
-    return {
-      ...base,
-      status: 'starting',
-      failed: false,
-      message: `${updated} of ${desired} replicas updated`,
-    };
-  }
-  if (total > updated) {
-    return {
-      ...base,
-      status: 'starting',
-      failed: false,
-      message: `${total - updated} old replicas pending termination`,
-    };
-  }
-  if (available < updated) {
-    const completedBefore = progressing?.reason === 'NewReplicaSetAvailable';
-    return {
-      ...base,
-      status: completedBefore ? 'unhealthy' : 'starting',
-      failed: false,
-      message: `${available} of ${desired} replicas available`,
-    };
-  }
-  return {
-    ...base,
-    status: 'healthy',
-    failed: false,
-    message: `${available} of ${desired} replicas available`,
   };
 }

@@ -44,12 +44,13 @@ describe('readKubernetesRuntimeSettings', () => {
     expect(readKubernetesRuntimeSettings(new ConfigReader({}))).toBeUndefined();
     expect(readKubernetesRuntimeSettings(config([]))).toBeUndefined();
     const logger = mockServices.logger.mock();
-    expect(
-      createKubernetesRuntime({ config: new ConfigReader({}), logger }),
-    ).toBeUndefined();
-    expect(
-      createKubernetesRuntime({ config: config([google]), logger }),
-    ).toBeUndefined();
+    const create = (appConfig: ConfigReader) =>
+      createKubernetesRuntime({
+        settings: readKubernetesRuntimeSettings(appConfig, { logger }),
+        logger,
+      });
+    expect(create(new ConfigReader({}))).toBeUndefined();
+    expect(create(config([google]))).toBeUndefined();
     expect(logger.warn).toHaveBeenCalledWith(
       expect.stringMatching(
         /No Kubernetes cluster with authProvider serviceAccount/,

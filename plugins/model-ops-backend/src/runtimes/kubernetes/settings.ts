@@ -1,3 +1,4 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 
 /** Where a pod's service account token is mounted; used when a cluster configures no token. */
@@ -108,21 +109,25 @@ function readConfigClusters(
   return result;
 }
 
-/** Whether Backstage's `kubernetes` config has any cluster of a `config` locator. */
-export function hasConfigClusters(config: Config): boolean {
-  return readConfigClusters(config).length > 0;
-}
-
 /**
  * Reads the settings of the `kubernetes` runtime; `undefined` when Backstage's `kubernetes`
  * config has no cluster of a `config` locator that authenticates with a service account (and
- * `modelOps.kubernetes.cluster` names none).
+ * `modelOps.kubernetes.cluster` names none). Throws, naming the key, for a value the runtime
+ * cannot use.
  *
  * @public
  */
 export function readKubernetesRuntimeSettings(
   config: Config,
-  options: { overrides?: Partial<KubernetesRuntimeSettings> } = {},
+  options: {
+    /** Settings that win over configuration (tests, embedding). */
+    overrides?: Partial<KubernetesRuntimeSettings>;
+    /**
+     * Told when Backstage has clusters but none the runtime can use, since the runtime is then
+     * off although Kubernetes is configured.
+     */
+    logger?: LoggerService;
+  } = {},
 ): KubernetesRuntimeSettings | undefined {
   const clusters = readConfigClusters(config);
   const own = config.getOptionalConfig('modelOps.kubernetes');
@@ -134,6 +139,11 @@ export function readKubernetesRuntimeSettings(
     : clusters.find(usable);
   if (!chosen) {
     if (!wanted) {
+      if (clusters.length) {
+        options.logger?.warn(
+          'No Kubernetes cluster with authProvider serviceAccount is configured; the model-ops kubernetes runtime is off',
+        );
+      }
       return undefined;
     }
     throw new Error(

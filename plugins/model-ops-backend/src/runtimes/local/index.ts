@@ -1,9 +1,8 @@
-export {
-  LocalRuntime,
-  createLocalRuntime,
-  LOCAL_DEPLOYMENT_CONFIG_SCHEMA,
-} from './LocalRuntime';
+export { LocalRuntime } from './LocalRuntime';
 export type { LocalRuntimeOptions } from './LocalRuntime';
+export { createLocalRuntime } from './createLocalRuntime';
+export type { CreateLocalRuntimeOptions } from './createLocalRuntime';
+export { LOCAL_DEPLOYMENT_CONFIG_SCHEMA } from './deploymentConfig';
 export {
   readLocalRuntimeSettings,
   resolveLocalStateDir,

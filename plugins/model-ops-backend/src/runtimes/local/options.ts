@@ -33,7 +33,11 @@ export interface LocalRuntimeSettings {
   keepRunningOnShutdown: boolean;
 }
 
-/** The default router port range, `7100-7199`. */
+/**
+ * The default router port range, `7100-7199`.
+ *
+ * @internal
+ */
 export const DEFAULT_ROUTER_PORT_RANGE = { from: 7100, to: 7199 };
 
 /**
@@ -87,7 +91,11 @@ function defaultRouterScript(): string {
   );
 }
 
-/** Parses `7100-7199`. */
+/**
+ * Parses `7100-7199`.
+ *
+ * @internal
+ */
 export function parsePortRange(
   value: string,
   key: string,

@@ -3,14 +3,22 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
 
-/** How a spawned process ended. */
+/**
+ * How a spawned process ended.
+ *
+ * @internal
+ */
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
   error?: Error;
 }
 
-/** A process this backend spawned, detached in its own process group. */
+/**
+ * A process this backend spawned, detached in its own process group.
+ *
+ * @internal
+ */
 export interface SpawnedProcess {
   pid: number;
   child: ChildProcess;
@@ -19,6 +27,47 @@ export interface SpawnedProcess {
   hasExited(): boolean;
 }
 
+/**
+ * The message of an error, for log lines and wrapped errors.
+ *
+ * @internal
+ */
+export function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Variables of the backend's environment that child processes inherit; nothing secret. */
+const INHERITED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'SYSTEMROOT',
+];
+
+/**
+ * The part of this process's environment that model servers and routers start with.
+ *
+ * @internal
+ */
+export function inheritedEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_ENV) {
+    if (process.env[name] !== undefined) {
+      env[name] = process.env[name]!;
+    }
+  }
+  return env;
+}
+
+/**
+ * Resolves after `ms` milliseconds.
+ *
+ * @internal
+ */
 export function delay(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms));
 }
@@ -26,6 +75,8 @@ export function delay(ms: number): Promise<void> {
 /**
  * Starts a process in its own process group (so a backend crash does not take it down), with
  * stdout and stderr appended straight to `logPath` (so it never writes into a dead pipe).
+ *
+ * @internal
  */
 export async function spawnDetached(options: {
   command: string;
@@ -71,7 +122,11 @@ export async function spawnDetached(options: {
   return { pid: child.pid, child, exited, hasExited: () => exitedFlag };
 }
 
-/** Whether a process with this id exists and is not a zombie. */
+/**
+ * Whether a process with this id exists and is not a zombie.
+ *
+ * @internal
+ */
 export function isAlive(pid: number | undefined): boolean {
   if (!pid || !Number.isInteger(pid) || pid <= 0) {
     return false;
@@ -93,7 +148,11 @@ export function isAlive(pid: number | undefined): boolean {
   }
 }
 
-/** Whether any process of the group led by `pgid` is still running (zombies do not count). */
+/**
+ * Whether any process of the group led by `pgid` is still running (zombies do not count).
+ *
+ * @internal
+ */
 export function isGroupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -129,7 +188,11 @@ export function isGroupAlive(pgid: number): boolean {
   return false;
 }
 
-/** The command line of a process (Linux), or undefined. */
+/**
+ * The command line of a process (Linux), or undefined.
+ *
+ * @internal
+ */
 export function readCommandLine(pid: number): string[] | undefined {
   try {
     const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -160,6 +223,8 @@ async function waitUntil(
 /**
  * Stops the process group led by `pgid`: SIGTERM, then SIGKILL after `graceMs`. Resolves to
  * true when no process of the group is left.
+ *
+ * @internal
  */
 export async function stopProcessGroup(
   pgid: number,
@@ -200,7 +265,11 @@ function groupHasAnyMember(pgid: number): boolean {
   }
 }
 
-/** The `listening` line a server prints on stdout. */
+/**
+ * The `listening` line a server prints on stdout.
+ *
+ * @internal
+ */
 export interface ListeningLine {
   event: 'listening';
   host?: string;
@@ -213,6 +282,8 @@ export interface ListeningLine {
 /**
  * Waits until a `{"event":"listening",...}` JSON line appears in the log after `offset`. Polls
  * the file every 25 ms; gives up at `deadline` or when the process exits.
+ *
+ * @internal
  */
 export async function waitForListeningLine(options: {
   logPath: string;
@@ -289,7 +360,11 @@ export async function waitForListeningLine(options: {
   }
 }
 
-/** A JSON answer from a small HTTP call. */
+/**
+ * A JSON answer from a small HTTP call.
+ *
+ * @internal
+ */
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -297,7 +372,11 @@ export interface HttpAnswer {
   text: string;
 }
 
-/** One HTTP request without keep-alive and with a hard timeout; answers the parsed JSON. */
+/**
+ * One HTTP request without keep-alive and with a hard timeout; answers the parsed JSON.
+ *
+ * @internal
+ */
 export function requestJson(options: {
   url: string;
   method?: string;

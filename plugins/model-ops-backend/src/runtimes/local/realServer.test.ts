@@ -2,7 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLocalRuntime, findRepoRoot } from '.';
+import { createLocalRuntime, findRepoRoot, readLocalRuntimeSettings } from '.';
 import {
   httpClient,
   pidExists,
@@ -46,8 +46,9 @@ const available =
 
     beforeAll(() => {
       root = tempDir('real');
-      runtime = createLocalRuntime({
-        config: new ConfigReader({
+      // As the plugin does: the settings are read once, then handed to the factory.
+      const settings = readLocalRuntimeSettings(
+        new ConfigReader({
           modelOps: {
             local: {
               stateDir: path.join(root, 'state'),
@@ -55,8 +56,11 @@ const available =
             },
           },
         }),
+        { workingDirectory: path.join(repoRoot, 'packages', 'backend') },
+      );
+      runtime = createLocalRuntime({
+        settings,
         logger: mockServices.logger.mock(),
-        workingDirectory: path.join(repoRoot, 'packages', 'backend'),
       });
     });
 

@@ -1,33 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { rotateLog, tailLog, writeFileAtomic } from './state';
+import { emptyState, readState, writeFileAtomic, writeState } from './state';
 import { tempDir } from './__testUtils__/testUtils';
 
-describe('log files', () => {
-  it('caps a log by rotating it, and tails across the rotation', async () => {
-    const dir = tempDir('logs');
-    const file = path.join(dir, 'blue.log');
-    const line = (i: number) => `line ${i} ${'x'.repeat(90)}`;
-    fs.writeFileSync(
-      file,
-      `${Array.from({ length: 20 }, (_, i) => line(i)).join('\n')}\n`,
-    );
-    await rotateLog(file, 1000);
-    expect(fs.statSync(file).size).toBe(0);
-    expect(fs.statSync(`${file}.1`).size).toBeGreaterThan(1000);
-    fs.appendFileSync(file, `${line(20)}\n${line(21)}\n`);
-    await rotateLog(file, 1000); // small: untouched
-    expect(await tailLog(file, 2)).toEqual([line(20), line(21)]);
-    expect(await tailLog(file, 4)).toEqual([
-      line(18),
-      line(19),
-      line(20),
-      line(21),
-    ]);
-    expect(await tailLog(path.join(dir, 'none.log'), 4)).toEqual([]);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
+describe('state files', () => {
   it('writes files atomically with mode 0600', async () => {
     const dir = tempDir('atomic');
     const file = path.join(dir, 'state.json');
@@ -36,6 +12,31 @@ describe('log files', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('{"a":2}');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readdirSync(dir)).toEqual(['state.json']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads back what it wrote, and nothing from a folder without a state file', async () => {
+    const dir = tempDir('state');
+    const state = {
+      ...emptyState('sentiment'),
+      routerPort: 7100,
+      routes: { blue: { url: 'http://127.0.0.1:9001', weight: 100 } },
+    };
+    await writeState(dir, state);
+    await expect(readState(dir)).resolves.toEqual(state);
+    await expect(readState(path.join(dir, 'none'))).resolves.toBeUndefined();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a state file it does not know', async () => {
+    const dir = tempDir('state-bad');
+    fs.writeFileSync(
+      path.join(dir, 'state.json'),
+      JSON.stringify({ schemaVersion: 2, modelId: 'm' }),
+    );
+    await expect(readState(dir)).rejects.toThrow('Unrecognised state file');
+    fs.writeFileSync(path.join(dir, 'state.json'), '{"schemaVersion":1,');
+    await expect(readState(dir)).rejects.toThrow(SyntaxError);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,7 +3,11 @@ import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-/** A model server process running one slot. */
+/**
+ * A model server process running one slot.
+ *
+ * @internal
+ */
 export interface SlotRecord {
   slot: SlotName;
   pid: number;
@@ -18,7 +22,11 @@ export interface SlotRecord {
   specHash: string;
 }
 
-/** The router process of a model. */
+/**
+ * The router process of a model.
+ *
+ * @internal
+ */
 export interface RouterRecord {
   pid: number;
   port: number;
@@ -26,13 +34,21 @@ export interface RouterRecord {
   command: string[];
 }
 
-/** One upstream of the router's table. */
+/**
+ * One upstream of the router's table.
+ *
+ * @internal
+ */
 export interface RouteEntry {
   url: string;
   weight: number;
 }
 
-/** The state file of one model, `<stateDir>/<modelId>/state.json`. */
+/**
+ * The state file of one model, `<stateDir>/<modelId>/state.json`.
+ *
+ * @internal
+ */
 export interface ModelStateFile {
   schemaVersion: 1;
   modelId: string;
@@ -46,8 +62,18 @@ export interface ModelStateFile {
   updatedAt: string;
 }
 
+/**
+ * The name of a model's state file.
+ *
+ * @internal
+ */
 export const STATE_FILE = 'state.json';
 
+/**
+ * The state of a model the runtime has not run anything for yet.
+ *
+ * @internal
+ */
 export function emptyState(modelId: string): ModelStateFile {
   return {
     schemaVersion: 1,
@@ -57,7 +83,11 @@ export function emptyState(modelId: string): ModelStateFile {
   };
 }
 
-/** Writes a file atomically: a temporary file in the same folder, then a rename. */
+/**
+ * Writes a file atomically: a temporary file in the same folder, then a rename.
+ *
+ * @internal
+ */
 export async function writeFileAtomic(
   file: string,
   content: string,
@@ -84,6 +114,11 @@ export async function writeFileAtomic(
   }
 }
 
+/**
+ * Reads `<modelDir>/state.json`; undefined when there is none, an error when it is not one.
+ *
+ * @internal
+ */
 export async function readState(
   modelDir: string,
 ): Promise<ModelStateFile | undefined> {
@@ -106,6 +141,11 @@ export async function readState(
   return parsed;
 }
 
+/**
+ * Writes `<modelDir>/state.json` atomically, mode 0600.
+ *
+ * @internal
+ */
 export async function writeState(
   modelDir: string,
   state: ModelStateFile,
@@ -114,47 +154,4 @@ export async function writeState(
     path.join(modelDir, STATE_FILE),
     `${JSON.stringify(state, null, 2)}\n`,
   );
-}
-
-/** Keeps a log under `maxBytes`: when larger, it moves to `<file>.1` (replacing it) and starts over. */
-export async function rotateLog(file: string, maxBytes: number): Promise<void> {
-  let size: number;
-  try {
-    size = (await fsp.stat(file)).size;
-  } catch {
-    return;
-  }
-  if (size <= maxBytes) {
-    return;
-  }
-  // The servers hold the file open in append mode: copy then truncate, so they keep writing
-  // into the same (now empty) file.
-  await fsp.copyFile(file, `${file}.1`);
-  await fsp.truncate(file, 0);
-}
-
-/** The last `lines` lines of a log (and of its rotated predecessor when needed), newest last. */
-export async function tailLog(file: string, lines: number): Promise<string[]> {
-  if (lines <= 0) {
-    return [];
-  }
-  const read = async (f: string) => {
-    try {
-      return await fsp.readFile(f, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const split = (text: string) => {
-    const all = text.split('\n');
-    if (all.length && all[all.length - 1] === '') {
-      all.pop();
-    }
-    return all;
-  };
-  let result = split(await read(file));
-  if (result.length < lines) {
-    result = [...split(await read(`${file}.1`)), ...result];
-  }
-  return result.slice(-lines);
 }

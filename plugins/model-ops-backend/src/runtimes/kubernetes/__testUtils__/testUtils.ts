@@ -5,7 +5,10 @@ import {
   createKubernetesRuntime,
   KubernetesRuntime,
 } from '../KubernetesRuntime';
-import { KubernetesRuntimeSettings } from '../settings';
+import {
+  KubernetesRuntimeSettings,
+  readKubernetesRuntimeSettings,
+} from '../settings';
 import { FakeKubernetesApiServer } from './FakeKubernetesApiServer';
 
 export const FIXED_NOW = new Date('2026-01-02T03:04:05.000Z');
@@ -50,11 +53,13 @@ export function makeRuntime(
     overrides?: Partial<KubernetesRuntimeSettings>;
   } = {},
 ): KubernetesRuntime {
+  const settings = readKubernetesRuntimeSettings(clusterConfig(fake, options), {
+    overrides: { pollIntervalMs: 20, ...options.overrides },
+  });
   const runtime = createKubernetesRuntime({
-    config: clusterConfig(fake, options),
+    settings,
     logger: mockServices.logger.mock(),
     clock: () => FIXED_NOW,
-    overrides: { pollIntervalMs: 20, ...options.overrides },
   });
   if (!runtime) {
     throw new Error('no runtime');
@@ -69,3 +74,17 @@ export function artifact(version: string) {
     version,
   };
 }
+
+export const model = {
+  modelId: 'sentiment',
+  entityRef: 'component:default/sentiment',
+};
+
+const NS = 'model-ops';
+export const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
+export const SERVICES = `/api/v1/namespaces/${NS}/services`;
+export const ROUTES = `/apis/gateway.networking.k8s.io/v1/namespaces/${NS}/httproutes`;
+
+/** The requests that change something. */
+export const writes = (fake: FakeKubernetesApiServer) =>
+  fake.requests.filter(r => r.method !== 'GET');
