@@ -1,3 +1,5 @@
+import type { ModelMetric } from './generated';
+
 /**
  * The metrics Model Ops collects for every live slot of a model, with their units.
  *
@@ -16,14 +18,9 @@ export const MODEL_METRICS = {
   userSatisfaction: { title: 'User satisfaction', unit: '%' },
   /** Only when the model server reports it (counter `model_feature_usage_total`). */
   featureUsage: { title: 'Feature usage', unit: 'uses/s' },
-} as const;
-
-/**
- * The key of a collected metric.
- *
- * @public
- */
-export type ModelMetric = keyof typeof MODEL_METRICS;
+  // The keys are declared once, in the OpenAPI spec (ModelMetric): `satisfies` fails the build
+  // when this list misses one or adds one.
+} as const satisfies Record<ModelMetric, { title: string; unit: string }>;
 
 /**
  * Every metric key, in display order.

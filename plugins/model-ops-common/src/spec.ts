@@ -14,13 +14,11 @@ import {
   ANNOTATION_RUNTIME,
   ANNOTATION_STRATEGY,
 } from './annotations';
-
-/**
- * How a new version reaches production.
- *
- * @public
- */
-export type DeploymentStrategy = 'blue-green' | 'canary' | 'recreate';
+import type {
+  DeploymentStrategy,
+  ModelSpec,
+  ModelSpecProblem,
+} from './generated';
 
 /**
  * Every deployment strategy, in the order the UI offers them.
@@ -46,37 +44,6 @@ export const BUILT_IN_RUNTIMES = ['local', 'kubernetes'] as const;
  * @public
  */
 export const BUILT_IN_METRIC_SOURCES = ['scrape', 'prometheus'] as const;
-
-/**
- * A model as declared by the annotations of its catalog entity, with every default filled in.
- *
- * @public
- */
-export interface ModelSpec {
-  /** The entity's ref, e.g. `component:default/sentiment-classifier`. */
-  entityRef: string;
-  modelId: string;
-  runtime: string;
-  strategy: DeploymentStrategy;
-  metricsSource: string;
-  rules: string;
-  alertRoute: string;
-  runbook?: string;
-  costModel: string;
-}
-
-/**
- * One bad annotation: which key, what value it had, and what would have been allowed.
- *
- * @public
- */
-export interface ModelSpecProblem {
-  annotation: string;
-  value: string;
-  message: string;
-  /** The accepted values, where they form a closed list. */
-  allowed?: string[];
-}
 
 /**
  * What the parser knows of the ids that exist; each list, when given, closes the set of accepted

@@ -1,11 +1,10 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import express from 'express';
-import { DeploymentsService } from '../deployments/DeploymentsService';
-import { EnvironmentsService } from '../environments/EnvironmentsService';
-import { MonitoringService } from '../monitoring/MonitoringService';
-import { createOpenApiRouter } from '../schema/openapi/generated/router';
-import { ModelsService } from './ModelsService';
+import type { DeploymentsService } from '../deployments';
+import type { EnvironmentsService } from '../environments';
+import type { ModelsService } from '../models';
+import type { MonitoringService } from '../monitoring';
+import { createOpenApiRouter } from '../schema/openapi/generated';
 
 /**
  * Maps HTTP to the plugin's services; no logic lives here.
@@ -21,7 +20,8 @@ export async function createRouter(options: {
 }): Promise<express.Router> {
   const { httpAuth, models, deployments, environments, monitoring } = options;
   const router = await createOpenApiRouter();
-  const credentialsOf = (req: express.Request) =>
+  // Typed by what httpAuth accepts, so that every route's typed request fits.
+  const credentialsOf = (req: Parameters<HttpAuthService['credentials']>[0]) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
   router.get('/models', async (req, res) => {
@@ -30,12 +30,20 @@ export async function createRouter(options: {
 
   router.get('/entities/:kind/:namespace/:name', async (req, res) => {
     const { kind, namespace, name } = req.params;
-    res.json(await models.getModel({ kind, namespace, name }, await credentialsOf(req)));
+    res.json(
+      await models.getModel(
+        { kind, namespace, name },
+        await credentialsOf(req),
+      ),
+    );
   });
 
   router.post('/deployments', async (req, res) => {
     const credentials = await credentialsOf(req);
-    const run = await deployments.create(req.body as any, { credentials, request: req });
+    const run = await deployments.create(req.body, {
+      credentials,
+      request: req,
+    });
     res.status(202).json(run);
   });
 
@@ -45,44 +53,53 @@ export async function createRouter(options: {
 
   router.post('/deployments/:id/cancel', async (req, res) => {
     const credentials = await credentialsOf(req);
-    res.status(202).json(await deployments.cancel(req.params.id, { credentials, request: req }));
+    res
+      .status(202)
+      .json(
+        await deployments.cancel(req.params.id, { credentials, request: req }),
+      );
   });
 
   router.post('/deployments/:id/promote', async (req, res) => {
     const credentials = await credentialsOf(req);
-    res
-      .status(202)
-      .json(await deployments.canaryCommand(req.params.id, 'promote', { credentials, request: req }));
+    res.status(202).json(
+      await deployments.canaryCommand(req.params.id, 'promote', {
+        credentials,
+        request: req,
+      }),
+    );
   });
 
   router.post('/deployments/:id/abort', async (req, res) => {
     const credentials = await credentialsOf(req);
-    res
-      .status(202)
-      .json(await deployments.canaryCommand(req.params.id, 'abort', { credentials, request: req }));
-  });
-
-  router.get('/entities/:kind/:namespace/:name/deployments', async (req, res) => {
-    const { kind, namespace, name } = req.params;
-    const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
-    if (limit !== undefined && !(limit >= 1 && limit <= 100)) {
-      throw new InputError('limit must be a whole number from 1 to 100');
-    }
-    res.json(
-      await deployments.list(
-        { kind, namespace, name },
-        { limit, cursor: req.query.cursor },
-        await credentialsOf(req),
-      ),
+    res.status(202).json(
+      await deployments.canaryCommand(req.params.id, 'abort', {
+        credentials,
+        request: req,
+      }),
     );
   });
+
+  router.get(
+    '/entities/:kind/:namespace/:name/deployments',
+    async (req, res) => {
+      const { kind, namespace, name } = req.params;
+      res.json(
+        await deployments.list(
+          { kind, namespace, name },
+          { limit: req.query.limit, cursor: req.query.cursor },
+          await credentialsOf(req),
+        ),
+      );
+    },
+  );
 
   router.post('/entities/:kind/:namespace/:name/rollback', async (req, res) => {
     const { kind, namespace, name } = req.params;
     const credentials = await credentialsOf(req);
     const run = await deployments.rollback(
       { kind, namespace, name },
-      (req.body ?? {}) as { toVersion?: unknown },
+      req.body ?? {},
       { credentials, request: req },
     );
     res.status(202).json(run);
@@ -98,57 +115,83 @@ export async function createRouter(options: {
     });
   });
 
-  router.get('/entities/:kind/:namespace/:name/slots/:slot/logs', async (req, res) => {
-    const { kind, namespace, name, slot } = req.params;
-    const lines = req.query.lines === undefined ? 100 : Number(req.query.lines);
-    res.json(
-      await deployments.slotLogs(
+  router.get(
+    '/entities/:kind/:namespace/:name/slots/:slot/logs',
+    async (req, res) => {
+      const { kind, namespace, name, slot } = req.params;
+      const lines = req.query.lines ?? 100;
+      res.json(
+        await deployments.slotLogs(
+          { kind, namespace, name },
+          slot,
+          lines,
+          await credentialsOf(req),
+        ),
+      );
+    },
+  );
+
+  router.get(
+    '/entities/:kind/:namespace/:name/environments',
+    async (req, res) => {
+      const { kind, namespace, name } = req.params;
+      res.json(
+        await environments.get(
+          { kind, namespace, name },
+          await credentialsOf(req),
+        ),
+      );
+    },
+  );
+
+  router.post(
+    '/entities/:kind/:namespace/:name/environments/switch',
+    async (req, res) => {
+      const { kind, namespace, name } = req.params;
+      const credentials = await credentialsOf(req);
+      res.json(
+        await environments.switch({ kind, namespace, name }, req.body ?? {}, {
+          credentials,
+          request: req,
+        }),
+      );
+    },
+  );
+
+  router.post(
+    '/entities/:kind/:namespace/:name/environments/rollback-switch',
+    async (req, res) => {
+      const { kind, namespace, name } = req.params;
+      const credentials = await credentialsOf(req);
+      const result = await environments.rollbackSwitch(
         { kind, namespace, name },
-        slot,
-        lines,
+        req.body ?? {},
+        { credentials, request: req },
+      );
+      // A redeploy through the pipeline is accepted for later, like any run.
+      res.status('stages' in result ? 202 : 200).json(result);
+    },
+  );
+
+  router.get('/entities/:kind/:namespace/:name/metrics', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json(
+      await monitoring.series(
+        { kind, namespace, name },
+        req.query,
         await credentialsOf(req),
       ),
     );
   });
 
-  router.get('/entities/:kind/:namespace/:name/environments', async (req, res) => {
-    const { kind, namespace, name } = req.params;
-    res.json(await environments.get({ kind, namespace, name }, await credentialsOf(req)));
-  });
-
-  router.post('/entities/:kind/:namespace/:name/environments/switch', async (req, res) => {
-    const { kind, namespace, name } = req.params;
-    const credentials = await credentialsOf(req);
-    res.json(
-      await environments.switch({ kind, namespace, name }, (req.body ?? {}) as any, {
-        credentials,
-        request: req,
-      }),
-    );
-  });
-
-  router.post('/entities/:kind/:namespace/:name/environments/rollback-switch', async (req, res) => {
-    const { kind, namespace, name } = req.params;
-    const credentials = await credentialsOf(req);
-    const result = await environments.rollbackSwitch(
-      { kind, namespace, name },
-      (req.body ?? {}) as any,
-      { credentials, request: req },
-    );
-    // A redeploy through the pipeline is accepted for later, like any run.
-    res.status('stages' in result ? 202 : 200).json(result as any);
-  });
-
-  router.get('/entities/:kind/:namespace/:name/metrics', async (req, res) => {
-    const { kind, namespace, name } = req.params;
-    res.json(
-      await monitoring.series({ kind, namespace, name }, req.query, await credentialsOf(req)),
-    );
-  });
-
   router.get('/entities/:kind/:namespace/:name/status', async (req, res) => {
     const { kind, namespace, name } = req.params;
-    res.json(await monitoring.status({ kind, namespace, name }, await credentialsOf(req)));
+    res.json(
+      await monitoring.status(
+        { kind, namespace, name },
+        await credentialsOf(req),
+      ),
+    );
   });
 
   router.get('/entities/:kind/:namespace/:name/alerts', async (req, res) => {

@@ -31,11 +31,22 @@ export interface ModelOpsApi {
   getDeployment(id: string): Promise<DeploymentRun>;
   createDeployment(request: CreateDeploymentRequest): Promise<DeploymentRun>;
   cancelDeployment(id: string): Promise<DeploymentRun>;
-  rollback(entity: CompoundEntityRef, toVersion?: string): Promise<DeploymentRun>;
-  listArtifacts(entity: CompoundEntityRef): Promise<{ items: AvailableVersion[] }>;
+  rollback(
+    entity: CompoundEntityRef,
+    toVersion?: string,
+  ): Promise<DeploymentRun>;
+  listArtifacts(
+    entity: CompoundEntityRef,
+  ): Promise<{ items: AvailableVersion[] }>;
   getEnvironments(entity: CompoundEntityRef): Promise<EnvironmentsResponse>;
-  switchEnvironment(entity: CompoundEntityRef, request?: SwitchRequest): Promise<SwitchRecord>;
-  rollbackSwitch(entity: CompoundEntityRef, reason?: string): Promise<SwitchRecord | DeploymentRun>;
+  switchEnvironment(
+    entity: CompoundEntityRef,
+    request?: SwitchRequest,
+  ): Promise<SwitchRecord>;
+  rollbackSwitch(
+    entity: CompoundEntityRef,
+    reason?: string,
+  ): Promise<SwitchRecord | DeploymentRun>;
   promoteCanary(runId: string): Promise<DeploymentRun>;
   abortCanary(runId: string): Promise<DeploymentRun>;
   getStatus(entity: CompoundEntityRef): Promise<ModelStatusResponse>;
@@ -44,7 +55,10 @@ export interface ModelOpsApi {
     entity: CompoundEntityRef,
     options: { from: Date | string; to: Date | string; step: 60 | 3600 },
   ): Promise<MetricsResponse>;
-  listAlerts(entity: CompoundEntityRef, state?: AlertState): Promise<ListAlertsResponse>;
+  listAlerts(
+    entity: CompoundEntityRef,
+    state?: AlertState,
+  ): Promise<ListAlertsResponse>;
 }
 
 /**

@@ -1,150 +1,178 @@
-import { CompoundEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  CompoundEntityRef,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  AlertState,
   AvailableVersion,
   CreateDeploymentRequest,
+  DefaultApiClient,
   DeploymentRun,
   EnvironmentsResponse,
-  SwitchRecord,
-  SwitchRequest,
+  ListAlertsResponse,
   ListDeploymentsResponse,
   ListModelsResponse,
-  ModelDetails,
-  entityRoutePath,
-  AlertState,
-  ListAlertsResponse,
   MetricsResponse,
+  ModelDetails,
   ModelStatusResponse,
+  SwitchRecord,
+  SwitchRequest,
+  TypedResponse,
 } from '@model-ops/plugin-model-ops-common';
 import { ModelOpsApi } from './ModelOpsApi';
 
 /**
+ * The path parameters of an entity route: the kind and namespace lower-cased as in an entity
+ * ref, so that `Component:default/x` and `component:default/x` reach the same URL.
+ */
+function entityPath(entity: CompoundEntityRef): CompoundEntityRef {
+  return parseEntityRef(stringifyEntityRef(entity));
+}
+
+/**
  * Talks to the Model Ops backend over HTTP with the signed-in user's credentials.
+ *
+ * @remarks
+ * The requests come from the client generated from the backend's OpenAPI spec; this class
+ * keeps the {@link ModelOpsApi} shape and turns error responses into `ResponseError`s.
  *
  * @public
  */
 export class ModelOpsClient implements ModelOpsApi {
-  private readonly discoveryApi: DiscoveryApi;
-  private readonly fetchApi: FetchApi;
+  private readonly client: DefaultApiClient;
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
-    this.discoveryApi = options.discoveryApi;
-    this.fetchApi = options.fetchApi;
+    this.client = new DefaultApiClient(options);
   }
 
   listModels(): Promise<ListModelsResponse> {
-    return this.get<ListModelsResponse>('/models');
+    return this.body(this.client.listModels());
   }
 
   getModel(entity: CompoundEntityRef): Promise<ModelDetails> {
-    return this.get<ModelDetails>(entityRoutePath(stringifyEntityRef(entity)));
+    return this.body(this.client.getModel({ path: entityPath(entity) }));
   }
 
   listDeployments(
     entity: CompoundEntityRef,
     options: { limit?: number; cursor?: string } = {},
   ): Promise<ListDeploymentsResponse> {
-    const query = new URLSearchParams();
-    if (options.limit) query.set('limit', String(options.limit));
-    if (options.cursor) query.set('cursor', options.cursor);
-    const suffix = query.toString() ? `?${query}` : '';
-    return this.get(
-      `${entityRoutePath(stringifyEntityRef(entity))}/deployments${suffix}`,
+    return this.body(
+      this.client.listDeployments({
+        path: entityPath(entity),
+        // An empty cursor or a zero limit means "not given", as it always has.
+        query: {
+          limit: options.limit || undefined,
+          cursor: options.cursor || undefined,
+        },
+      }),
     );
   }
 
   getDeployment(id: string): Promise<DeploymentRun> {
-    return this.get(`/deployments/${encodeURIComponent(id)}`);
+    return this.body(this.client.getDeployment({ path: { id } }));
   }
 
   createDeployment(request: CreateDeploymentRequest): Promise<DeploymentRun> {
-    return this.post('/deployments', request);
+    return this.body(this.client.createDeployment({ body: request }));
   }
 
   cancelDeployment(id: string): Promise<DeploymentRun> {
-    return this.post(`/deployments/${encodeURIComponent(id)}/cancel`, {});
+    return this.body(this.client.cancelDeployment({ path: { id } }));
   }
 
-  rollback(entity: CompoundEntityRef, toVersion?: string): Promise<DeploymentRun> {
-    return this.post(
-      `${entityRoutePath(stringifyEntityRef(entity))}/rollback`,
-      toVersion ? { toVersion } : {},
+  rollback(
+    entity: CompoundEntityRef,
+    toVersion?: string,
+  ): Promise<DeploymentRun> {
+    return this.body(
+      this.client.rollbackModel({
+        path: entityPath(entity),
+        body: toVersion ? { toVersion } : {},
+      }),
     );
   }
 
-  listArtifacts(entity: CompoundEntityRef): Promise<{ items: AvailableVersion[] }> {
-    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/artifacts`);
+  listArtifacts(
+    entity: CompoundEntityRef,
+  ): Promise<{ items: AvailableVersion[] }> {
+    return this.body(this.client.listArtifacts({ path: entityPath(entity) }));
   }
 
   getEnvironments(entity: CompoundEntityRef): Promise<EnvironmentsResponse> {
-    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/environments`);
+    return this.body(this.client.getEnvironments({ path: entityPath(entity) }));
   }
 
   switchEnvironment(
     entity: CompoundEntityRef,
     request: SwitchRequest = {},
   ): Promise<SwitchRecord> {
-    return this.post(`${entityRoutePath(stringifyEntityRef(entity))}/environments/switch`, request);
+    return this.body(
+      this.client.switchEnvironment({
+        path: entityPath(entity),
+        body: request,
+      }),
+    );
   }
 
   rollbackSwitch(
     entity: CompoundEntityRef,
     reason?: string,
   ): Promise<SwitchRecord | DeploymentRun> {
-    return this.post(
-      `${entityRoutePath(stringifyEntityRef(entity))}/environments/rollback-switch`,
-      reason ? { reason } : {},
+    return this.body(
+      this.client.rollbackSwitch({
+        path: entityPath(entity),
+        body: reason ? { reason } : {},
+      }),
     );
   }
 
   promoteCanary(runId: string): Promise<DeploymentRun> {
-    return this.post(`/deployments/${encodeURIComponent(runId)}/promote`, {});
+    return this.body(this.client.promoteCanary({ path: { id: runId } }));
   }
 
   abortCanary(runId: string): Promise<DeploymentRun> {
-    return this.post(`/deployments/${encodeURIComponent(runId)}/abort`, {});
+    return this.body(this.client.abortCanary({ path: { id: runId } }));
   }
 
   getStatus(entity: CompoundEntityRef): Promise<ModelStatusResponse> {
-    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/status`);
+    return this.body(this.client.getStatus({ path: entityPath(entity) }));
   }
 
   getMetrics(
     entity: CompoundEntityRef,
     options: { from: Date | string; to: Date | string; step: 60 | 3600 },
   ): Promise<MetricsResponse> {
-    const query = new URLSearchParams({
-      from: new Date(options.from).toISOString(),
-      to: new Date(options.to).toISOString(),
-      step: String(options.step),
-    });
-    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/metrics?${query}`);
+    return this.body(
+      this.client.getMetrics({
+        path: entityPath(entity),
+        query: {
+          from: new Date(options.from).toISOString(),
+          to: new Date(options.to).toISOString(),
+          step: options.step,
+        },
+      }),
+    );
   }
 
-  listAlerts(entity: CompoundEntityRef, state?: AlertState): Promise<ListAlertsResponse> {
-    const suffix = state ? `?${new URLSearchParams({ state })}` : '';
-    return this.get(`${entityRoutePath(stringifyEntityRef(entity))}/alerts${suffix}`);
+  listAlerts(
+    entity: CompoundEntityRef,
+    state?: AlertState,
+  ): Promise<ListAlertsResponse> {
+    return this.body(
+      this.client.listAlerts({ path: entityPath(entity), query: { state } }),
+    );
   }
 
-  private get<T>(path: string): Promise<T> {
-    return this.request<T>(path);
-  }
-
-  private post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  }
-
-  private async request<T>(path: string, init?: RequestInit): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('model-ops');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
+  /** The body of a successful response; any other becomes a `ResponseError`. */
+  private async body<T>(pending: Promise<TypedResponse<T>>): Promise<T> {
+    const response = await pending;
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
     }
-    return (await response.json()) as T;
+    return response.json();
   }
 }

@@ -14,6 +14,7 @@ import { badModel, deployedModel } from '../../__testUtils__/fixtures';
 import { ModelOpsApi } from '../../api';
 import { AlertsContent } from './AlertsContent';
 import {
+  FIXTURE_NOW,
   criticalStatus,
   firingAlert,
   healthyStatus,
@@ -53,8 +54,14 @@ const tile = (name: string) => screen.getByRole('region', { name });
 const chart = (metric: string) => screen.getByTestId(`metric-chart-${metric}`);
 
 describe('AlertsContent', () => {
+  beforeEach(() => {
+    // Relative times ("5 minutes ago") are read against the fixtures' own clock.
+    jest.spyOn(Date, 'now').mockReturnValue(FIXTURE_NOW);
+  });
+
   afterEach(() => {
     jest.useRealTimers();
+    jest.restoreAllMocks();
   });
 
   it('says nothing was collected yet while the status is unknown, and invents no value', async () => {
@@ -69,7 +76,9 @@ describe('AlertsContent', () => {
     ).toBeInTheDocument();
     expect(within(header()).queryByText(/^collected/)).not.toBeInTheDocument();
     // One tile per metric, user satisfaction and feature usage included.
-    expect(screen.getAllByText('not reported')).toHaveLength(MODEL_METRIC_KEYS.length);
+    expect(screen.getAllByText('not reported')).toHaveLength(
+      MODEL_METRIC_KEYS.length,
+    );
     expect(screen.queryByTestId('metric-value')).not.toBeInTheDocument();
     expect(within(tile('CPU')).getByText('Unknown')).toBeInTheDocument();
   });

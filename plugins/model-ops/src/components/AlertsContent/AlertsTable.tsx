@@ -7,6 +7,7 @@ import {
   formatValue,
   metricUnit,
 } from './format';
+import { noWrap } from '../CompactText';
 import { AlertStateStatus, SeverityStatus } from './statuses';
 
 /** How long a resolved alert stays listed. */
@@ -59,11 +60,14 @@ const columns: TableColumn<AlertRecord>[] = [
   {
     title: 'Severity',
     field: 'severity',
+    cellStyle: noWrap,
     render: alert => <SeverityStatus severity={alert.severity} />,
   },
   {
     title: 'Alert',
     field: 'alertType',
+    // The summary is free text: this column wraps, at a width it stays readable at.
+    cellStyle: { minWidth: 280 },
     render: alert => (
       <>
         <Typography variant="body2">{alert.alertType}</Typography>
@@ -75,10 +79,16 @@ const columns: TableColumn<AlertRecord>[] = [
       </>
     ),
   },
-  { title: 'Slot', field: 'slot', render: alert => colorName(alert.slot) },
+  {
+    title: 'Slot',
+    field: 'slot',
+    cellStyle: noWrap,
+    render: alert => colorName(alert.slot),
+  },
   {
     title: 'Value vs threshold',
     field: 'value',
+    cellStyle: noWrap,
     render: alert => {
       const unit = metricUnit(alert.metric);
       return `${formatValue(alert.value, unit)} vs ${formatValue(
@@ -90,11 +100,13 @@ const columns: TableColumn<AlertRecord>[] = [
   {
     title: 'Since',
     field: 'startsAt',
+    cellStyle: noWrap,
     render: alert => <RelativeTime iso={alert.firingAt ?? alert.startsAt} />,
   },
   {
     title: 'State',
     field: 'state',
+    cellStyle: noWrap,
     render: alert => (
       <>
         <AlertStateStatus state={alert.state} />
@@ -114,6 +126,7 @@ const columns: TableColumn<AlertRecord>[] = [
   {
     title: 'Runbook',
     field: 'runbook',
+    cellStyle: noWrap,
     render: alert =>
       alert.runbook ? (
         <Link to={alert.runbook} aria-label={`Runbook for ${alert.alertType}`}>

@@ -2,7 +2,7 @@ import { useCallback } from 'react';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { useApi } from '@backstage/core-plugin-api';
 import { modelOpsApiRef } from '../../api';
-import { usePolling } from './usePolling';
+import { usePolling } from '../../hooks/usePolling';
 
 /** How often the status and the alerts are fetched again. */
 export const STATUS_POLL_MS = 15_000;
@@ -35,14 +35,14 @@ function refKey(ref: CompoundEntityRef): string {
 export function useModelStatus(ref: CompoundEntityRef) {
   const api = useApi(modelOpsApiRef);
   const load = useCallback(() => api.getStatus(ref), [api, ref]);
-  return usePolling(load, STATUS_POLL_MS, refKey(ref));
+  return usePolling(load, { key: refKey(ref), intervalMs: STATUS_POLL_MS });
 }
 
 /** The model's alerts in every state, every {@link STATUS_POLL_MS}. */
 export function useModelAlerts(ref: CompoundEntityRef) {
   const api = useApi(modelOpsApiRef);
   const load = useCallback(() => api.listAlerts(ref), [api, ref]);
-  return usePolling(load, STATUS_POLL_MS, refKey(ref));
+  return usePolling(load, { key: refKey(ref), intervalMs: STATUS_POLL_MS });
 }
 
 /** The model's metrics over the chosen range up to now, every {@link METRICS_POLL_MS}. */
@@ -53,5 +53,8 @@ export function useModelMetrics(ref: CompoundEntityRef, range: MetricsRange) {
     const from = new Date(to.getTime() - range.durationMs);
     return api.getMetrics(ref, { from, to, step: range.step });
   }, [api, ref, range]);
-  return usePolling(load, METRICS_POLL_MS, `${refKey(ref)}#${range.id}`);
+  return usePolling(load, {
+    key: `${refKey(ref)}#${range.id}`,
+    intervalMs: METRICS_POLL_MS,
+  });
 }

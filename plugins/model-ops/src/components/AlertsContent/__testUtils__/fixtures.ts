@@ -10,9 +10,15 @@ import {
 
 const MINUTE_MS = 60_000;
 
-/** An ISO time `minutes` before the moment the fixture is read. */
+/**
+ * The moment the fixtures are read. Tests pin `Date.now` to it, so that "5 minutes ago" stays
+ * true however long a loaded machine takes to reach an assertion.
+ */
+export const FIXTURE_NOW = Date.now();
+
+/** An ISO time `minutes` before {@link FIXTURE_NOW}. */
 export const minutesAgo = (minutes: number) =>
-  new Date(Date.now() - minutes * MINUTE_MS).toISOString();
+  new Date(FIXTURE_NOW - minutes * MINUTE_MS).toISOString();
 
 /** One point a minute over the last hour, wobbling around `base`. */
 export function lastHour(base: number): MetricPoint[] {
