@@ -34,7 +34,9 @@ export const modelOpsPage = PageBlueprint.make({
     icon: <TimelineIcon />,
     routeRef: convertLegacyRouteRef(rootRouteRef),
     loader: () =>
-      import('./components/ModelOpsPage').then(m => <m.ModelOpsPage noHeader />),
+      import('./components/ModelOpsPage').then(m => (
+        <m.ModelOpsPage noHeader />
+      )),
   },
 });
 

@@ -39,67 +39,74 @@ export const modelOpsPlugin = createPlugin({
  *
  * @public
  */
-export const ModelOpsPage = modelOpsPlugin.provide(
-  createRoutableExtension({
-    name: 'ModelOpsPage',
-    component: () =>
-      import('./components/ModelOpsPage').then(m => m.ModelOpsPage),
-    mountPoint: rootRouteRef,
-  }),
-);
+export const ModelOpsPage: (props: { noHeader?: boolean }) => JSX.Element =
+  modelOpsPlugin.provide(
+    createRoutableExtension({
+      name: 'ModelOpsPage',
+      component: () =>
+        import('./components/ModelOpsPage').then(m => m.ModelOpsPage),
+      mountPoint: rootRouteRef,
+    }),
+  );
 
 /**
  * The Deployments tab of a model's entity page.
  *
  * @public
  */
-export const EntityModelOpsDeploymentsContent = modelOpsPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityModelOpsDeploymentsContent',
-    component: () =>
-      import('./components/DeploymentsContent').then(m => m.DeploymentsContent),
-    mountPoint: deploymentsRouteRef,
-  }),
-);
+export const EntityModelOpsDeploymentsContent: () => JSX.Element =
+  modelOpsPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityModelOpsDeploymentsContent',
+      component: () =>
+        import('./components/DeploymentsContent').then(
+          m => m.DeploymentsContent,
+        ),
+      mountPoint: deploymentsRouteRef,
+    }),
+  );
 
 /**
  * The Alerts tab of a model's entity page.
  *
  * @public
  */
-export const EntityModelOpsAlertsContent = modelOpsPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityModelOpsAlertsContent',
-    component: () =>
-      import('./components/AlertsContent').then(m => m.AlertsContent),
-    mountPoint: alertsRouteRef,
-  }),
-);
+export const EntityModelOpsAlertsContent: () => JSX.Element =
+  modelOpsPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityModelOpsAlertsContent',
+      component: () =>
+        import('./components/AlertsContent').then(m => m.AlertsContent),
+      mountPoint: alertsRouteRef,
+    }),
+  );
 
 /**
  * The Capacity tab of a model's entity page.
  *
  * @public
  */
-export const EntityModelOpsCapacityContent = modelOpsPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityModelOpsCapacityContent',
-    component: () =>
-      import('./components/CapacityContent').then(m => m.CapacityContent),
-    mountPoint: capacityRouteRef,
-  }),
-);
+export const EntityModelOpsCapacityContent: () => JSX.Element =
+  modelOpsPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityModelOpsCapacityContent',
+      component: () =>
+        import('./components/CapacityContent').then(m => m.CapacityContent),
+      mountPoint: capacityRouteRef,
+    }),
+  );
 
 /**
  * A card with a model's status for its overview tab.
  *
  * @public
  */
-export const EntityModelOpsStatusCard = modelOpsPlugin.provide(
-  createComponentExtension({
-    name: 'EntityModelOpsStatusCard',
-    component: {
-      lazy: () => import('./components/StatusCard').then(m => m.StatusCard),
-    },
-  }),
-);
+export const EntityModelOpsStatusCard: () => JSX.Element =
+  modelOpsPlugin.provide(
+    createComponentExtension({
+      name: 'EntityModelOpsStatusCard',
+      component: {
+        lazy: () => import('./components/StatusCard').then(m => m.StatusCard),
+      },
+    }),
+  );

@@ -13,14 +13,22 @@ export const modelEntity: Entity = {
     namespace: 'default',
     annotations: { 'model-ops/model-id': 'sentiment-classifier' },
   },
-  spec: { type: 'model', owner: 'group:default/ml-platform', lifecycle: 'production' },
+  spec: {
+    type: 'model',
+    owner: 'group:default/ml-platform',
+    lifecycle: 'production',
+  },
 };
 
 export const plainEntity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
   metadata: { name: 'checkout-api', namespace: 'default' },
-  spec: { type: 'service', owner: 'group:default/risk-team', lifecycle: 'production' },
+  spec: {
+    type: 'service',
+    owner: 'group:default/risk-team',
+    lifecycle: 'production',
+  },
 };
 
 export const undeployedModel: ModelDetails = {
@@ -125,7 +133,10 @@ const baseRun: DeploymentRun = {
   entityRef: 'component:default/sentiment-classifier',
   kind: 'deploy',
   version: '1.1.0',
-  artifact: { uri: 'file:examples/models/sentiment-classifier/1.1.0', sha256: 'a'.repeat(64) },
+  artifact: {
+    uri: 'file:examples/models/sentiment-classifier/1.1.0',
+    sha256: 'a'.repeat(64),
+  },
   config: {},
   strategy: 'recreate',
   runtime: 'local',
@@ -148,10 +159,24 @@ export const runningRun: DeploymentRun = {
   stages: [
     stage('validation', 'succeeded', {
       durationMs: 120,
-      checks: [{ name: 'checksum', ok: true, detail: 'manifest sha256 aaa', at: baseRun.createdAt }],
+      checks: [
+        {
+          name: 'checksum',
+          ok: true,
+          detail: 'manifest sha256 aaa',
+          at: baseRun.createdAt,
+        },
+      ],
     }),
     stage('testing', 'running', {
-      checks: [{ name: 'functional: praise', ok: true, detail: '"positive"', at: baseRun.createdAt }],
+      checks: [
+        {
+          name: 'functional: praise',
+          ok: true,
+          detail: '"positive"',
+          at: baseRun.createdAt,
+        },
+      ],
     }),
     stage('staging', 'pending'),
     stage('production', 'pending'),
@@ -202,7 +227,12 @@ export const rolledBackRun: DeploymentRun = {
       durationMs: 2100,
       errors: ['Production verification failed: error rate 60 % (max 0 %)'],
       checks: [
-        { name: 'rollback', ok: true, detail: '1.1.0 serves production again', at: baseRun.createdAt },
+        {
+          name: 'rollback',
+          ok: true,
+          detail: '1.1.0 serves production again',
+          at: baseRun.createdAt,
+        },
       ],
     }),
   ],

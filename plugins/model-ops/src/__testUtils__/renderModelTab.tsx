@@ -1,6 +1,9 @@
 import { ReactElement } from 'react';
 import { Entity } from '@backstage/catalog-model';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import {
@@ -24,8 +27,12 @@ export function renderModelTab(
     listDeployments: jest.fn().mockResolvedValue({ items: [] }),
     listArtifacts: jest.fn().mockResolvedValue({ items: [] }),
     getEnvironments: jest.fn().mockResolvedValue({ slots: [], history: [] }),
-    getStatus: jest.fn().mockResolvedValue({ status: 'unknown', metrics: [], alerts: [] }),
-    getMetrics: jest.fn().mockResolvedValue({ from: '', to: '', stepSeconds: 60, series: [] }),
+    getStatus: jest
+      .fn()
+      .mockResolvedValue({ status: 'unknown', metrics: [], alerts: [] }),
+    getMetrics: jest
+      .fn()
+      .mockResolvedValue({ from: '', to: '', stepSeconds: 60, series: [] }),
     listAlerts: jest.fn().mockResolvedValue({ items: [] }),
     ...api,
   };
@@ -36,13 +43,18 @@ export function renderModelTab(
         [
           permissionApiRef,
           mockApis.permission({
-            authorize: options.deny ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+            authorize: options.deny
+              ? AuthorizeResult.DENY
+              : AuthorizeResult.ALLOW,
           }),
         ],
       ]}
     >
-      <EntityProvider entity={options.entity ?? modelEntity}>{element}</EntityProvider>
+      <EntityProvider entity={options.entity ?? modelEntity}>
+        {element}
+      </EntityProvider>
     </TestApiProvider>,
-    { mountedRoutes: {} },
+    // The declared-model header links the owner to its entity page.
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }

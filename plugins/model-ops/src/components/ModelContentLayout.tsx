@@ -3,11 +3,12 @@ import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { ModelDetails } from '@model-ops/plugin-model-ops-common';
 import Grid from '@material-ui/core/Grid';
 import { useModel } from '../hooks/useModel';
-import { ModelSpecCard, ModelSpecProblems } from './ModelSpecCard';
+import { ModelSpecCard } from './ModelSpecCard';
 
 /**
- * The frame of every Model Ops tab: loads the model, shows its bad annotations and its declared
- * spec, and hands the details to the tab's own content.
+ * The frame of every Model Ops tab: loads the model, shows its declared spec and bad annotations
+ * as a compact strip across the top, and hands the details to the tab's own content, which gets
+ * the full width below (its grid items go straight into this grid).
  */
 export function ModelContentLayout(props: {
   children: (model: ModelDetails, retry: () => void) => ReactNode;
@@ -24,19 +25,14 @@ export function ModelContentLayout(props: {
   }
   return (
     <Grid container spacing={3}>
-      {value.problems.length > 0 && (
-        <Grid item xs={12}>
-          <ModelSpecProblems problems={value.problems} />
-        </Grid>
-      )}
-      <Grid item xs={12} md={8}>
-        <Grid container spacing={3}>
-          {props.children(value, retry)}
-        </Grid>
+      <Grid item xs={12}>
+        <ModelSpecCard
+          spec={value.spec}
+          problems={value.problems}
+          owner={value.owner}
+        />
       </Grid>
-      <Grid item xs={12} md={4}>
-        <ModelSpecCard spec={value.spec} problems={value.problems} />
-      </Grid>
+      {props.children(value, retry)}
     </Grid>
   );
 }

@@ -14,12 +14,14 @@ export function CapacityContent() {
               metadata={{
                 'Cost model': model.spec?.costModel ?? '—',
                 'Production version': model.productionVersion ?? 'none',
-                'Running slots': model.slots.filter(s => s.state === 'running').length,
+                'Running slots': model.slots.filter(s => s.state === 'running')
+                  .length,
               }}
             />
             <Typography variant="body2" color="textSecondary">
-              Usage, bottlenecks and projections are computed from the metrics the
-              monitoring scheduler stores; none are stored for this model yet.
+              Usage, bottlenecks and projections are computed from the metrics
+              the monitoring scheduler stores; none are stored for this model
+              yet.
             </Typography>
           </InfoCard>
         </Grid>

@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react';
-import { getCompoundEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  getCompoundEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import {
@@ -37,7 +40,9 @@ export function DeployDialog(props: {
     api
       .listArtifacts(getCompoundEntityRef(entity))
       .then(result => setOffered(result.items))
-      .catch(e => setError(`Could not load the offered versions: ${e.message}`));
+      .catch(e =>
+        setError(`Could not load the offered versions: ${e.message}`),
+      );
   }, [api, entity, props.open]);
 
   const choose = (value: string) => {

@@ -1,4 +1,10 @@
-import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import {
+  act,
+  fireEvent,
+  screen,
+  waitFor,
+  within,
+} from '@testing-library/react';
 import { renderModelTab } from '../../__testUtils__/renderModelTab';
 import {
   deployedModel,
@@ -39,7 +45,9 @@ describe('DeploymentsContent runs', () => {
       'expected "positive", got "negative" for input "I love it"',
     );
     expect(testing).toHaveTextContent('cases failed: 10');
-    expect(screen.getAllByText('10 of 12 functional cases failed').length).toBeGreaterThan(0);
+    expect(
+      screen.getAllByText('10 of 12 functional cases failed').length,
+    ).toBeGreaterThan(0);
     expect(screen.getAllByText('Failed').length).toBeGreaterThan(0);
     expect(screen.getAllByText('Skipped')).toHaveLength(2);
   });
@@ -51,17 +59,27 @@ describe('DeploymentsContent runs', () => {
         .fn()
         .mockResolvedValue({ items: [rolledBackRun, succeededRun] }),
     });
-    expect((await screen.findAllByText('Rolled back')).length).toBeGreaterThan(0);
+    expect((await screen.findAllByText('Rolled back')).length).toBeGreaterThan(
+      0,
+    );
     const production = screen.getByTestId('stage-production');
     expect(production).toHaveTextContent('1.1.0 serves production again');
-    expect(screen.getByTestId('stage-testing')).toHaveTextContent('p95: 2.4 ms');
-    expect(screen.getByTestId('stage-testing')).toHaveTextContent('throughput: 812.5 req/s');
+    expect(screen.getByTestId('stage-testing')).toHaveTextContent(
+      'p95: 2.4 ms',
+    );
+    expect(screen.getByTestId('stage-testing')).toHaveTextContent(
+      'throughput: 812.5 req/s',
+    );
 
     // 1.0.0 succeeded earlier and is not in production: it can be rolled back to.
     fireEvent.click(screen.getByRole('button', { name: 'Rollback' }));
     const dialog = await screen.findByRole('dialog');
-    expect(within(dialog).getByText('Roll back production?')).toBeInTheDocument();
-    expect(within(dialog).getByRole('button', { name: 'Roll back to 1.0.0' })).toBeEnabled();
+    expect(
+      within(dialog).getByText('Roll back production?'),
+    ).toBeInTheDocument();
+    expect(
+      within(dialog).getByRole('button', { name: 'Roll back to 1.0.0' }),
+    ).toBeEnabled();
   });
 
   it('polls while a run is active and stops when it ends', async () => {

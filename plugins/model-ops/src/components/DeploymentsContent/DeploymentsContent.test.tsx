@@ -22,7 +22,9 @@ describe('DeploymentsContent', () => {
       name: 'sentiment-classifier',
     });
     expect(screen.getByText('Declared model')).toBeInTheDocument();
-    expect(screen.getAllByText('sentiment-classifier').length).toBeGreaterThan(0);
+    expect(screen.getAllByText('sentiment-classifier').length).toBeGreaterThan(
+      0,
+    );
     expect(screen.getByText('blue-green')).toBeInTheDocument();
     expect(
       screen.getByText('No slot has run a version of this model yet.'),
@@ -36,7 +38,9 @@ describe('DeploymentsContent', () => {
 
     expect(await screen.findByText('Production')).toBeInTheDocument();
     expect(screen.getAllByText('1.1.0').length).toBeGreaterThanOrEqual(2);
-    expect(screen.getAllByText('http://127.0.0.1:41002').length).toBeGreaterThan(0);
+    expect(
+      screen.getAllByText('http://127.0.0.1:41002').length,
+    ).toBeGreaterThan(0);
     expect(screen.getByText('100 %')).toBeInTheDocument();
     expect(screen.getByText('retired')).toBeInTheDocument();
     expect(
@@ -60,10 +64,17 @@ describe('DeploymentsContent', () => {
   it('shows the backend error when the model cannot be loaded', async () => {
     const response = new Response(
       JSON.stringify({
-        error: { name: 'NotFoundError', message: 'No entity component:default/x' },
+        error: {
+          name: 'NotFoundError',
+          message: 'No entity component:default/x',
+        },
         response: { statusCode: 404 },
       }),
-      { status: 404, statusText: 'Not Found', headers: { 'content-type': 'application/json' } },
+      {
+        status: 404,
+        statusText: 'Not Found',
+        headers: { 'content-type': 'application/json' },
+      },
     );
     const error = await ResponseError.fromResponse(response);
     await renderModelTab(<DeploymentsContent />, {

@@ -22,6 +22,7 @@ import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import { modelOpsApiRef } from '../../api';
 import { useDeployments } from '../../hooks/useDeployments';
+import { CompactTime, TruncatedText, noWrap } from '../CompactText';
 import { EnvironmentsPanel } from '../EnvironmentsPanel';
 import { GuardedButton } from '../GuardedButton';
 import { ModelContentLayout } from '../ModelContentLayout';
@@ -31,32 +32,48 @@ import { RunDetails } from './RunDetails';
 import { RunsTable } from './RunsTable';
 
 const slotColumns: TableColumn<SlotState>[] = [
-  { title: 'Slot', field: 'slot' },
-  { title: 'Version', field: 'version', emptyValue: '—' },
-  { title: 'State', field: 'state' },
+  { title: 'Slot', field: 'slot', cellStyle: noWrap },
+  { title: 'Version', field: 'version', emptyValue: '—', cellStyle: noWrap },
+  { title: 'State', field: 'state', cellStyle: noWrap },
   {
     title: 'Traffic',
     field: 'trafficWeight',
+    cellStyle: noWrap,
     render: row => `${row.trafficWeight} %`,
   },
-  { title: 'Active', field: 'active', render: row => (row.active ? 'yes' : '') },
-  { title: 'Endpoint', field: 'endpoint', emptyValue: '—' },
+  {
+    title: 'Active',
+    field: 'active',
+    render: row => (row.active ? 'yes' : ''),
+  },
+  {
+    title: 'Endpoint',
+    field: 'endpoint',
+    emptyValue: '—',
+    render: row =>
+      row.endpoint ? <TruncatedText text={row.endpoint} maxWidth={360} /> : '—',
+  },
 ];
 
 const versionColumns: TableColumn<ModelVersion>[] = [
-  { title: 'Version', field: 'version' },
-  { title: 'Status', field: 'status' },
-  { title: 'Artifact', field: 'artifactUri' },
+  { title: 'Version', field: 'version', cellStyle: noWrap },
+  { title: 'Status', field: 'status', cellStyle: noWrap },
+  {
+    title: 'Artifact',
+    field: 'artifactUri',
+    render: row => <TruncatedText text={row.artifactUri} maxWidth={420} />,
+  },
   {
     title: 'Registered',
     field: 'registeredAt',
-    render: row => new Date(row.registeredAt).toLocaleString(),
+    cellStyle: noWrap,
+    render: row => <CompactTime iso={row.registeredAt} />,
   },
   {
     title: 'Last deployed',
     field: 'lastDeployedAt',
-    render: row =>
-      row.lastDeployedAt ? new Date(row.lastDeployedAt).toLocaleString() : '—',
+    cellStyle: noWrap,
+    render: row => <CompactTime iso={row.lastDeployedAt} />,
   },
 ];
 
@@ -151,7 +168,10 @@ function Deployments(props: { model: ModelDetails; refreshModel: () => void }) {
   const rollbackVersions = Array.from(
     new Set(
       (runs ?? [])
-        .filter(r => r.status === 'succeeded' && r.version !== model.productionVersion)
+        .filter(
+          r =>
+            r.status === 'succeeded' && r.version !== model.productionVersion,
+        )
         .map(r => r.version),
     ),
   );
@@ -189,9 +209,17 @@ function Deployments(props: { model: ModelDetails; refreshModel: () => void }) {
         </Grid>
       )}
       <Grid item xs={12}>
-        <RunsTable runs={runs ?? []} selectedId={selected?.id} onSelect={r => setSelectedId(r.id)} />
+        <RunsTable
+          runs={runs ?? []}
+          selectedId={selected?.id}
+          onSelect={r => setSelectedId(r.id)}
+        />
       </Grid>
-      <DeployDialog open={deployOpen} onClose={() => setDeployOpen(false)} onStarted={started} />
+      <DeployDialog
+        open={deployOpen}
+        onClose={() => setDeployOpen(false)}
+        onStarted={started}
+      />
       {rollbackOpen && (
         <RollbackDialog
           open={rollbackOpen}
@@ -233,7 +261,9 @@ export function DeploymentsContent() {
               columns={versionColumns}
               data={model.versions}
               emptyContent={
-                <div style={{ padding: 16 }}>No version has been registered yet.</div>
+                <div style={{ padding: 16 }}>
+                  No version has been registered yet.
+                </div>
               }
             />
           </Grid>

@@ -27,7 +27,9 @@ export function RollbackDialog(props: {
   const [toVersion, setToVersion] = useState(props.versions[0] ?? '');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const target = props.versions.includes(toVersion) ? toVersion : props.versions[0] ?? '';
+  const target = props.versions.includes(toVersion)
+    ? toVersion
+    : props.versions[0] ?? '';
 
   const confirm = async () => {
     setBusy(true);
@@ -48,8 +50,9 @@ export function RollbackDialog(props: {
       <DialogTitle>Roll back production?</DialogTitle>
       <DialogContent>
         <DialogContentText>
-          Production serves {props.currentVersion ?? 'nothing'}. A rollback run replaces it with
-          the version you choose, verifies it, and is recorded in the run history.
+          Production serves {props.currentVersion ?? 'nothing'}. A rollback run
+          replaces it with the version you choose, verifies it, and is recorded
+          in the run history.
         </DialogContentText>
         <TextField
           select
@@ -68,7 +71,12 @@ export function RollbackDialog(props: {
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Cancel</Button>
-        <Button color="secondary" variant="contained" disabled={busy || !target} onClick={confirm}>
+        <Button
+          color="secondary"
+          variant="contained"
+          disabled={busy || !target}
+          onClick={confirm}
+        >
           Roll back to {target}
         </Button>
       </DialogActions>

@@ -65,16 +65,32 @@ function StageBody(props: { stage: DeploymentStage }) {
         </Alert>
       ))}
       {stage.checks.map((check, index) => (
-        <Box key={`${check.name}-${index}`} display="flex" alignItems="flex-start" mb={0.5}>
+        <Box
+          key={`${check.name}-${index}`}
+          display="flex"
+          alignItems="flex-start"
+          mb={0.5}
+        >
           {check.ok ? (
-            <CheckIcon fontSize="small" style={{ color: '#2e7d32', marginRight: 6 }} aria-label="passed" />
+            <CheckIcon
+              fontSize="small"
+              style={{ color: '#2e7d32', marginRight: 6 }}
+              aria-label="passed"
+            />
           ) : (
-            <CrossIcon fontSize="small" color="error" style={{ marginRight: 6 }} aria-label="failed" />
+            <CrossIcon
+              fontSize="small"
+              color="error"
+              style={{ marginRight: 6 }}
+              aria-label="failed"
+            />
           )}
           <Typography variant="body2">
             <strong>{check.name}</strong>
             {check.detail ? ` — ${check.detail}` : ''}
-            {check.durationMs !== undefined ? ` (${formatDuration(check.durationMs)})` : ''}
+            {check.durationMs !== undefined
+              ? ` (${formatDuration(check.durationMs)})`
+              : ''}
           </Typography>
         </Box>
       ))}
@@ -91,8 +107,12 @@ export function RunDetails(props: { run: DeploymentRun }) {
   );
   return (
     <InfoCard
-      title={`${run.kind === 'rollback' ? 'Rollback to' : 'Deploy'} ${run.version}`}
-      subheader={`Run ${run.id} · ${run.strategy} · started by ${run.createdBy ?? 'unknown'}`}
+      title={`${run.kind === 'rollback' ? 'Rollback to' : 'Deploy'} ${
+        run.version
+      }`}
+      subheader={`Run ${run.id} · ${run.strategy} · started by ${
+        run.createdBy ?? 'unknown'
+      }`}
     >
       <Box display="flex" alignItems="center" mb={1}>
         <RunStatus status={run.status} />
@@ -104,10 +124,17 @@ export function RunDetails(props: { run: DeploymentRun }) {
       </Box>
       <Stepper orientation="vertical" activeStep={activeIndex} nonLinear>
         {run.stages.map(stage => (
-          <Step key={stage.name} expanded completed={stage.status === 'succeeded'}>
+          <Step
+            key={stage.name}
+            expanded
+            completed={stage.status === 'succeeded'}
+          >
             <StepLabel error={stage.status === 'failed'}>
               <Box display="flex" alignItems="center" style={{ gap: 12 }}>
-                <Typography variant="subtitle2" style={{ textTransform: 'capitalize' }}>
+                <Typography
+                  variant="subtitle2"
+                  style={{ textTransform: 'capitalize' }}
+                >
                   {stage.name}
                 </Typography>
                 <RunStatus status={stage.status} />

@@ -16,8 +16,9 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import CheckIcon from '@material-ui/icons/CheckCircleOutline';
 import CrossIcon from '@material-ui/icons/HighlightOff';
+import { CompactTime, noWrap } from '../CompactText';
 import { GuardedButton } from '../GuardedButton';
-import { CanaryStatus, colorName, formatTime } from './statuses';
+import { CanaryStatus, colorName } from './statuses';
 
 function figure(value: number | undefined, unit: string): string {
   if (value === undefined || value === null || Number.isNaN(value)) return '—';
@@ -29,19 +30,21 @@ function AnalysisRow(props: { analysis: CanaryAnalysis }) {
   return (
     <TableRow data-testid={`canary-analysis-${a.step}`}>
       <TableCell>{a.step + 1}</TableCell>
-      <TableCell>{a.weight} %</TableCell>
-      <TableCell>{formatTime(a.at)}</TableCell>
-      <TableCell>
+      <TableCell style={noWrap}>{a.weight} %</TableCell>
+      <TableCell style={noWrap}>
+        <CompactTime iso={a.at} />
+      </TableCell>
+      <TableCell style={noWrap}>
         {a.canary.requests} / {a.stable.requests}
       </TableCell>
-      <TableCell>
+      <TableCell style={noWrap}>
         {figure(a.canary.errorRatePct, '%')} vs{' '}
         {figure(a.stable.errorRatePct, '%')}
       </TableCell>
-      <TableCell>
+      <TableCell style={noWrap}>
         {figure(a.canary.p95Ms, 'ms')} vs {figure(a.stable.p95Ms, 'ms')}
       </TableCell>
-      <TableCell>
+      <TableCell style={noWrap}>
         <Box display="flex" alignItems="center">
           {a.ok ? (
             <CheckIcon
@@ -60,7 +63,7 @@ function AnalysisRow(props: { analysis: CanaryAnalysis }) {
           <span>{a.ok ? 'ok' : 'breach'}</span>
         </Box>
       </TableCell>
-      <TableCell>
+      <TableCell style={{ minWidth: 240 }}>
         {a.reasons.length === 0
           ? '—'
           : a.reasons.map(reason => (

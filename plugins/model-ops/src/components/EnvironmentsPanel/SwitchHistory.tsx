@@ -15,13 +15,9 @@ import CheckIcon from '@material-ui/icons/CheckCircleOutline';
 import CollapseIcon from '@material-ui/icons/KeyboardArrowUp';
 import ExpandIcon from '@material-ui/icons/KeyboardArrowDown';
 import CrossIcon from '@material-ui/icons/HighlightOff';
+import { CompactTime, TruncatedText, noWrap } from '../CompactText';
 import { formatDuration } from '../DeploymentsContent/RunDetails';
-import {
-  SWITCH_KIND_LABELS,
-  SwitchStatus,
-  colorName,
-  formatTime,
-} from './statuses';
+import { SWITCH_KIND_LABELS, SwitchStatus, colorName } from './statuses';
 
 const COLUMNS = 10;
 
@@ -61,19 +57,27 @@ function HistoryRow(props: { record: SwitchRecord }) {
             </IconButton>
           )}
         </TableCell>
-        <TableCell>{formatTime(record.startedAt)}</TableCell>
-        <TableCell>{SWITCH_KIND_LABELS[record.kind] ?? record.kind}</TableCell>
-        <TableCell>
+        <TableCell style={noWrap}>
+          <CompactTime iso={record.startedAt} />
+        </TableCell>
+        <TableCell style={noWrap}>
+          {SWITCH_KIND_LABELS[record.kind] ?? record.kind}
+        </TableCell>
+        <TableCell style={noWrap}>
           {side(record.from, record.fromVersion)} →{' '}
           {side(record.to, record.toVersion)}
         </TableCell>
-        <TableCell>{record.requestedBy ?? '—'}</TableCell>
-        <TableCell>{record.reason ?? '—'}</TableCell>
         <TableCell>
+          <TruncatedText text={record.requestedBy ?? '—'} maxWidth={180} />
+        </TableCell>
+        <TableCell>
+          <TruncatedText text={record.reason ?? '—'} maxWidth={200} />
+        </TableCell>
+        <TableCell style={noWrap}>
           <SwitchStatus status={record.status} />
         </TableCell>
-        <TableCell>{duration(record)}</TableCell>
-        <TableCell>
+        <TableCell style={noWrap}>{duration(record)}</TableCell>
+        <TableCell style={noWrap}>
           {hasChecks
             ? `${record.checks.length - failed} of ${
                 record.checks.length
@@ -82,9 +86,7 @@ function HistoryRow(props: { record: SwitchRecord }) {
         </TableCell>
         <TableCell>
           {record.error ? (
-            <Typography variant="body2" color="error">
-              {record.error}
-            </Typography>
+            <TruncatedText text={record.error} maxWidth={320} color="error" />
           ) : (
             '—'
           )}
@@ -109,6 +111,11 @@ function HistoryRow(props: { record: SwitchRecord }) {
                     component="div"
                   >
                     Run {record.runId}
+                  </Typography>
+                )}
+                {record.error && (
+                  <Typography variant="body2" color="error" gutterBottom>
+                    {record.error}
                   </Typography>
                 )}
                 {record.checks.map((check, index) => (

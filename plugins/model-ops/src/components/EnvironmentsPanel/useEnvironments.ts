@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   EnvironmentsResponse,
   ModelDetails,
 } from '@model-ops/plugin-model-ops-common';
 import { modelOpsApiRef } from '../../api';
+import { usePolling } from '../../hooks/usePolling';
+import { useSettled } from '../../hooks/useSettled';
 
 /** How often the environments are fetched again while a switch or a canary is under way. */
 export const ENVIRONMENTS_LIVE_POLL_MS = 1500;
@@ -24,9 +25,8 @@ export function isLive(environments?: EnvironmentsResponse): boolean {
 
 /**
  * The model's production environments. Fetched again {@link ENVIRONMENTS_LIVE_POLL_MS} after
- * each answer while traffic is moving, else {@link ENVIRONMENTS_IDLE_POLL_MS}; at most one
- * request and one timer at a time, and none after unmount. `onSettled` fires when traffic
- * stops moving, so the rest of the tab can refresh.
+ * each answer while traffic is moving, else {@link ENVIRONMENTS_IDLE_POLL_MS}. `onSettled`
+ * fires when traffic stops moving, so the rest of the tab can refresh.
  */
 export function useEnvironments(
   model: Pick<ModelDetails, 'kind' | 'namespace' | 'name'>,
@@ -34,54 +34,20 @@ export function useEnvironments(
 ) {
   const api = useApi(modelOpsApiRef);
   const { kind, namespace, name } = model;
-  const [value, setValue] = useState<EnvironmentsResponse>();
-  const [error, setError] = useState<Error>();
-  const [tick, setTick] = useState(0);
-  // Bumped on every answer, so the poll timer re-arms once per answer.
-  const [answers, setAnswers] = useState(0);
-  const wasLive = useRef(false);
-  const onSettled = useRef(options.onSettled);
-  onSettled.current = options.onSettled;
-
-  const refresh = useCallback(() => setTick(t => t + 1), []);
-
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .getEnvironments({ kind, namespace, name })
-      .then(result => {
-        if (cancelled) return;
-        const live = isLive(result);
-        if (wasLive.current && !live) onSettled.current?.();
-        wasLive.current = live;
-        setValue(result);
-        setError(undefined);
-      })
-      .catch(e => {
-        if (!cancelled) setError(e);
-      })
-      .finally(() => {
-        if (!cancelled) setAnswers(a => a + 1);
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [api, kind, namespace, name, tick]);
-
+  const { value, error, loading, refresh } = usePolling(
+    () => api.getEnvironments({ kind, namespace, name }),
+    {
+      key: `${kind}:${namespace}/${name}`,
+      intervalMs: result =>
+        isLive(result) ? ENVIRONMENTS_LIVE_POLL_MS : ENVIRONMENTS_IDLE_POLL_MS,
+    },
+  );
   const live = isLive(value);
-  useEffect(() => {
-    if (answers === 0) return undefined;
-    const timer = setTimeout(
-      refresh,
-      live ? ENVIRONMENTS_LIVE_POLL_MS : ENVIRONMENTS_IDLE_POLL_MS,
-    );
-    return () => clearTimeout(timer);
-  }, [answers, live, refresh]);
-
+  useSettled(live, options.onSettled);
   return {
     value,
     error,
-    loading: value === undefined && error === undefined,
+    loading: loading && value === undefined,
     live,
     refresh,
   };

@@ -8,7 +8,9 @@ import { ModelOpsPage } from './ModelOpsPage';
 describe('ModelOpsPage', () => {
   it('lists every model with a link to its page, its status and problems', async () => {
     const api = {
-      listModels: jest.fn().mockResolvedValue({ items: [badModel, deployedModel] }),
+      listModels: jest
+        .fn()
+        .mockResolvedValue({ items: [badModel, deployedModel] }),
     };
     await renderInTestApp(
       <TestApiProvider apis={[[modelOpsApiRef, api]]}>
@@ -18,7 +20,9 @@ describe('ModelOpsPage', () => {
     );
 
     expect(await screen.findByText('Models (2)')).toBeInTheDocument();
-    const link = screen.getAllByRole('link', { name: /Sentiment classifier/ })[0];
+    const link = screen.getAllByRole('link', {
+      name: /Sentiment classifier/,
+    })[0];
     expect(link).toHaveAttribute(
       'href',
       '/catalog/default/component/sentiment-classifier',

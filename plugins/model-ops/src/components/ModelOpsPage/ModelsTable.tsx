@@ -8,6 +8,7 @@ import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import { ModelSummary } from '@model-ops/plugin-model-ops-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { modelOpsApiRef } from '../../api';
+import { TruncatedText, noWrap } from '../CompactText';
 import { ModelStatusChip } from '../ModelStatusChip';
 
 const columns: TableColumn<ModelSummary>[] = [
@@ -22,41 +23,56 @@ const columns: TableColumn<ModelSummary>[] = [
   {
     title: 'Model id',
     field: 'spec.modelId',
+    cellStyle: noWrap,
     render: row => row.spec?.modelId ?? '—',
   },
   {
     title: 'Owner',
     field: 'owner',
+    cellStyle: noWrap,
     render: row =>
-      row.owner ? <EntityRefLink entityRef={row.owner} defaultKind="group" /> : '—',
+      row.owner ? (
+        <EntityRefLink entityRef={row.owner} defaultKind="group" />
+      ) : (
+        '—'
+      ),
   },
   {
     title: 'Status',
     field: 'status',
+    cellStyle: noWrap,
     render: row => <ModelStatusChip status={row.status} />,
   },
   {
     title: 'Production',
     field: 'productionVersion',
+    cellStyle: noWrap,
     render: row => row.productionVersion ?? 'not deployed',
   },
   {
     title: 'Strategy',
     field: 'spec.strategy',
+    cellStyle: noWrap,
     render: row => row.spec?.strategy ?? '—',
   },
   {
     title: 'Runtime',
     field: 'spec.runtime',
+    cellStyle: noWrap,
     render: row => row.spec?.runtime ?? '—',
   },
   {
     title: 'Problems',
     field: 'problems',
     render: row =>
-      row.problems.length === 0
-        ? 'none'
-        : row.problems.map(p => p.annotation).join(', '),
+      row.problems.length === 0 ? (
+        'none'
+      ) : (
+        <TruncatedText
+          text={row.problems.map(p => p.annotation).join(', ')}
+          maxWidth={320}
+        />
+      ),
   },
 ];
 

@@ -1,5 +1,6 @@
 import { ReactNode } from 'react';
-import { InfoCard, Link, StructuredMetadataTable } from '@backstage/core-components';
+import { Link } from '@backstage/core-components';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import {
   ANNOTATION_ALERT_ROUTE,
   ANNOTATION_COST,
@@ -11,97 +12,138 @@ import {
   ModelSpec,
   ModelSpecProblem,
 } from '@model-ops/plugin-model-ops-common';
+import Card from '@material-ui/core/Card';
+import CardContent from '@material-ui/core/CardContent';
 import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
-import AlertTitle from '@material-ui/lab/AlertTitle';
+import { makeStyles } from '@material-ui/core/styles';
+import { TruncatedText } from '../CompactText';
+import { ModelSpecProblems } from './ModelSpecProblems';
 
-/**
- * Every bad annotation of a model: key, value, what went wrong and what is allowed.
- */
-export function ModelSpecProblems(props: { problems: ModelSpecProblem[] }) {
-  const { problems } = props;
-  if (problems.length === 0) {
-    return null;
-  }
+const useStyles = makeStyles(theme => ({
+  content: {
+    padding: theme.spacing(1.5, 2),
+    '&:last-child': { paddingBottom: theme.spacing(1.5) },
+  },
+  facts: {
+    display: 'flex',
+    flexWrap: 'wrap',
+    alignItems: 'flex-end',
+    columnGap: theme.spacing(4),
+    rowGap: theme.spacing(1),
+  },
+  title: { marginRight: theme.spacing(1) },
+  fact: { minWidth: 0 },
+  problems: { marginTop: theme.spacing(1.5) },
+}));
+
+/** One fact of the strip: a small label over a value that stays on one line. */
+function Fact(props: {
+  label: string;
+  text: string;
+  invalid?: boolean;
+  children?: ReactNode;
+}) {
+  const classes = useStyles();
   return (
-    <Alert severity="error" data-testid="model-spec-problems">
-      <AlertTitle>
-        {problems.length === 1
-          ? 'This model has a bad annotation'
-          : `This model has ${problems.length} bad annotations`}
-        ; it will not be deployed until it is fixed
-      </AlertTitle>
-      <ul style={{ margin: 0, paddingLeft: 20 }}>
-        {problems.map(problem => (
-          <li key={problem.annotation}>
-            <Typography variant="body2" component="span">
-              <code>{problem.annotation}</code>
-              {problem.value ? (
-                <>
-                  {' '}
-                  = <code>{JSON.stringify(problem.value)}</code>
-                </>
-              ) : null}
-              : {problem.message}
-              {problem.allowed && problem.allowed.length > 0
-                ? ` (allowed: ${problem.allowed.join(', ')})`
-                : ''}
-            </Typography>
-          </li>
-        ))}
-      </ul>
-    </Alert>
+    <div className={classes.fact}>
+      <Typography variant="caption" color="textSecondary" component="div">
+        {props.label}
+      </Typography>
+      <TruncatedText
+        text={props.text}
+        maxWidth={240}
+        color={props.invalid ? 'error' : undefined}
+      >
+        {props.children}
+      </TruncatedText>
+    </div>
   );
 }
 
 /**
- * The model as its annotations declare it. A field whose annotation is bad shows the bad value,
+ * The model as its annotations declare it, as a strip of facts across the top of a tab, with its
+ * bad annotations below when it has any. A field whose annotation is bad shows the bad value,
  * marked, rather than the default the backend fell back to.
  */
 export function ModelSpecCard(props: {
   spec?: ModelSpec;
   problems?: ModelSpecProblem[];
+  owner?: string;
   title?: string;
 }) {
-  const { spec, problems = [], title = 'Declared model' } = props;
-  if (!spec) {
-    return (
-      <InfoCard title={title}>
-        <Typography variant="body2">
-          The model id is missing or invalid, so nothing else can be read.
-        </Typography>
-      </InfoCard>
-    );
-  }
-  const show = (annotation: string, value: ReactNode) => {
+  const { spec, problems = [], owner, title = 'Declared model' } = props;
+  const classes = useStyles();
+
+  const declared = (label: string, annotation: string, value: string) => {
     const problem = problems.find(p => p.annotation === annotation);
-    if (!problem) {
-      return value;
-    }
-    return (
-      <Typography variant="body2" color="error" component="span">
-        {problem.value} (invalid)
-      </Typography>
+    return problem ? (
+      <Fact label={label} text={`${problem.value} (invalid)`} invalid />
+    ) : (
+      <Fact label={label} text={value} />
     );
   };
+
+  let facts: ReactNode;
+  if (!spec) {
+    facts = (
+      <Typography variant="body2">
+        The model id is missing or invalid, so nothing else can be read.
+      </Typography>
+    );
+  } else {
+    facts = (
+      <>
+        <Fact label="Model id" text={spec.modelId} />
+        {declared('Runtime', ANNOTATION_RUNTIME, spec.runtime)}
+        {declared('Strategy', ANNOTATION_STRATEGY, spec.strategy)}
+        {declared(
+          'Metrics source',
+          ANNOTATION_METRICS_SOURCE,
+          spec.metricsSource,
+        )}
+        {declared('Rule set', ANNOTATION_RULES, spec.rules)}
+        {declared('Alert route', ANNOTATION_ALERT_ROUTE, spec.alertRoute)}
+        {declared('Cost model', ANNOTATION_COST, spec.costModel)}
+        {spec.runbook &&
+        !problems.some(p => p.annotation === ANNOTATION_RUNBOOK) ? (
+          <Fact label="Runbook" text={spec.runbook}>
+            <Link to={spec.runbook}>{spec.runbook}</Link>
+          </Fact>
+        ) : (
+          declared('Runbook', ANNOTATION_RUNBOOK, 'none')
+        )}
+      </>
+    );
+  }
+
   return (
-    <InfoCard title={title}>
-      <StructuredMetadataTable
-        dense
-        metadata={{
-          'Model id': spec.modelId,
-          Runtime: show(ANNOTATION_RUNTIME, spec.runtime),
-          Strategy: show(ANNOTATION_STRATEGY, spec.strategy),
-          'Metrics source': show(ANNOTATION_METRICS_SOURCE, spec.metricsSource),
-          'Rule set': show(ANNOTATION_RULES, spec.rules),
-          'Alert route': show(ANNOTATION_ALERT_ROUTE, spec.alertRoute),
-          'Cost model': show(ANNOTATION_COST, spec.costModel),
-          Runbook: show(
-            ANNOTATION_RUNBOOK,
-            spec.runbook ? <Link to={spec.runbook}>{spec.runbook}</Link> : 'none',
-          ),
-        }}
-      />
-    </InfoCard>
+    <Card data-testid="model-spec-card">
+      <CardContent className={classes.content}>
+        <div className={classes.facts}>
+          <Typography
+            variant="subtitle2"
+            component="h2"
+            className={classes.title}
+          >
+            {title}
+          </Typography>
+          {facts}
+          {owner && (
+            <Fact label="Owner" text={owner}>
+              <EntityRefLink
+                entityRef={owner}
+                defaultKind="group"
+                disableTooltip
+              />
+            </Fact>
+          )}
+        </div>
+        {problems.length > 0 && (
+          <div className={classes.problems}>
+            <ModelSpecProblems problems={problems} />
+          </div>
+        )}
+      </CardContent>
+    </Card>
   );
 }

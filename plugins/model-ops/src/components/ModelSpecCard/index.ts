@@ -1,1 +1,2 @@
-export { ModelSpecCard, ModelSpecProblems } from './ModelSpecCard';
+export { ModelSpecCard } from './ModelSpecCard';
+export { ModelSpecProblems } from './ModelSpecProblems';

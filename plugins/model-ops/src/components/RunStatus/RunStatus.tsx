@@ -6,7 +6,10 @@ import {
   StatusRunning,
   StatusWarning,
 } from '@backstage/core-components';
-import { RunStatus as RunStatusValue, StageStatus } from '@model-ops/plugin-model-ops-common';
+import {
+  RunStatus as RunStatusValue,
+  StageStatus,
+} from '@model-ops/plugin-model-ops-common';
 
 const LABELS: Record<RunStatusValue | StageStatus, string> = {
   pending: 'Pending',
