@@ -154,6 +154,13 @@ export interface Config {
       /** How long one Kubernetes API request may take. Default 30. */
       requestTimeoutSeconds?: number;
     };
+    /** The index of the catalog's models that every task and route reads. */
+    models?: {
+      /** How often each replica re-reads the catalog's models. Default every 30 seconds. */
+      refreshSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+      /** How old the index may get before a reader refreshes it itself. Default 60. */
+      maxAgeSeconds?: number;
+    };
     /** Where model artifacts come from. */
     artifacts?: {
       /**
@@ -189,6 +196,11 @@ export interface Config {
       pollIntervalSeconds?: number;
       /** How many runs one replica executes at once; 0 makes an API-only replica. Default 4. */
       maxConcurrentRuns?: number;
+      /**
+       * How often each replica brings back the recorded production version when its runtime
+       * lost it. Default every 30 seconds.
+       */
+      reconcileSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     /** Blue-green environments and traffic switches. */
     environments?: {
@@ -200,6 +212,8 @@ export interface Config {
       watchIntervalMs?: number;
       /** How long the old color stays running after a switch, for instant rollback. Default 300. */
       warmSeconds?: number;
+      /** How often idle colors past their warm period are stopped. Default every 15 seconds. */
+      cooldownSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     /** Canary releases (models with `model-ops/strategy: canary`). */
     canary?: {
@@ -220,6 +234,8 @@ export interface Config {
       bootstrap?: boolean;
       /** Default 1.0.0. */
       version?: string;
+      /** How often the bootstrap looks for models to deploy. Default every 15 seconds. */
+      schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     monitoring?: {
       /** How often metrics are collected (once per tick across replicas). Default every 60 seconds. */
@@ -228,6 +244,8 @@ export interface Config {
       sampleRetentionDays?: number;
       /** How long hourly rollups are kept. Default 90. */
       rollupRetentionDays?: number;
+      /** How often the last hour is rolled up and old data pruned. Default every 30 minutes. */
+      retentionSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     /** The built-in metric sources. */
     metrics?: {

@@ -17,8 +17,14 @@ exports.up = async function up(knex) {
       .defaultTo('unknown')
       .comment('unknown, healthy, warning or critical');
     table.timestamp('status_changed_at', { useTz: true }).nullable();
-    table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    table
+      .timestamp('created_at', { useTz: true })
+      .notNullable()
+      .defaultTo(knex.fn.now());
+    table
+      .timestamp('updated_at', { useTz: true })
+      .notNullable()
+      .defaultTo(knex.fn.now());
   });
 
   await knex.schema.createTable('model_ops_slots', table => {
@@ -34,7 +40,10 @@ exports.up = async function up(knex) {
     table.string('endpoint', 512).nullable();
     table.string('state', 16).notNullable().defaultTo('empty');
     table.integer('traffic_weight').notNullable().defaultTo(0);
-    table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    table
+      .timestamp('updated_at', { useTz: true })
+      .notNullable()
+      .defaultTo(knex.fn.now());
     table.primary(['model_id', 'slot']);
   });
 
@@ -50,7 +59,10 @@ exports.up = async function up(knex) {
     table.string('artifact_uri', 1024).notNullable();
     table.string('sha256', 64).nullable();
     table.string('status', 16).notNullable().defaultTo('registered');
-    table.timestamp('registered_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    table
+      .timestamp('registered_at', { useTz: true })
+      .notNullable()
+      .defaultTo(knex.fn.now());
     table.timestamp('last_deployed_at', { useTz: true }).nullable();
     table.primary(['model_id', 'version']);
   });

@@ -16,7 +16,10 @@ exports.up = async function up(knex) {
     table.string('sha256', 64).nullable();
     table.text('config').notNullable().defaultTo('{}');
     table.string('strategy', 16).notNullable();
-    table.string('runtime', 63).notNullable().comment('the runtime the model named when the run was created');
+    table
+      .string('runtime', 63)
+      .notNullable()
+      .comment('the runtime the model named when the run was created');
     table
       .string('status', 16)
       .notNullable()
@@ -41,7 +44,9 @@ exports.up = async function up(knex) {
   );
 
   await knex.schema.createTable('model_ops_run_stages', table => {
-    table.comment('The stages of each run, with checks, errors and measured figures');
+    table.comment(
+      'The stages of each run, with checks, errors and measured figures',
+    );
     table
       .uuid('run_id')
       .notNullable()

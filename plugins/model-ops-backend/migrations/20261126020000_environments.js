@@ -7,13 +7,17 @@
  */
 exports.up = async function up(knex) {
   await knex.schema.createTable('model_ops_switches', table => {
-    table.comment('Traffic switches between the blue and green colors of models');
+    table.comment(
+      'Traffic switches between the blue and green colors of models',
+    );
     table.uuid('id').primary().notNullable();
     table.string('model_id', 63).notNullable();
     table
       .string('kind', 24)
       .notNullable()
-      .comment('switch, rollback-switch, deployment, canary-promotion or canary-abort');
+      .comment(
+        'switch, rollback-switch, deployment, canary-promotion or canary-abort',
+      );
     table.string('from_slot', 16).nullable();
     table.string('to_slot', 16).notNullable();
     table.string('from_version', 128).nullable();
@@ -29,7 +33,10 @@ exports.up = async function up(knex) {
     table.text('checks').notNullable().defaultTo('[]');
     table.timestamp('started_at', { useTz: true }).notNullable();
     table.timestamp('finished_at', { useTz: true }).nullable();
-    table.index(['model_id', 'started_at'], 'model_ops_switches_model_started_idx');
+    table.index(
+      ['model_id', 'started_at'],
+      'model_ops_switches_model_started_idx',
+    );
   });
   await knex.raw(
     `CREATE UNIQUE INDEX model_ops_switches_one_in_progress_idx ON model_ops_switches (model_id) WHERE status = 'in_progress'`,
@@ -42,8 +49,13 @@ exports.up = async function up(knex) {
       .string('rules', 63)
       .notNullable()
       .defaultTo('default')
-      .comment('the rule set that judges health watches and canary analyses of the run');
-    table.text('canary').nullable().comment('the canary state as JSON, while and after a canary release');
+      .comment(
+        'the rule set that judges health watches and canary analyses of the run',
+      );
+    table
+      .text('canary')
+      .nullable()
+      .comment('the canary state as JSON, while and after a canary release');
     table
       .string('canary_command', 16)
       .nullable()

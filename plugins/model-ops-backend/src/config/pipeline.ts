@@ -1,46 +1,16 @@
 import { Config } from '@backstage/config';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { findRepoRoot, resolveLocalStateDir } from '../runtimes/local/options';
+import { findRepoRoot, resolveLocalStateDir } from '../runtimes/local';
+import { DEFAULT_BUDGETS } from '../deployments';
+import type { PipelineBudgets, PipelineOptions } from '../deployments';
 
-/** The budgets a version must meet in testing and production verification. */
-export interface PipelineBudgets {
-  performance: { requests: number; p95BudgetMs: number };
-  load: {
-    concurrency: number;
-    durationSeconds: number;
-    maxErrorRatePct: number;
-    minThroughputRps: number;
-  };
-  verification: { probes: number; maxErrorRatePct: number };
-}
-
-/** Settings of the deployment pipeline, read from `modelOps.pipeline`. */
-export interface PipelineOptions {
-  defaults: PipelineBudgets;
-  perModel: Map<string, PipelineBudgets>;
-  leaseSeconds: number;
-  pollIntervalSeconds: number;
-  maxConcurrentRuns: number;
-  fileRoot: string;
-  cacheDir: string;
-  /** Production-like inputs sent through the router when verifying a new version. */
-  verificationInputs: string[];
-  verificationFile?: string;
-}
-
-export const DEFAULT_BUDGETS: PipelineBudgets = {
-  performance: { requests: 50, p95BudgetMs: 100 },
-  load: {
-    concurrency: 4,
-    durationSeconds: 3,
-    maxErrorRatePct: 1,
-    minThroughputRps: 20,
-  },
-  verification: { probes: 10, maxErrorRatePct: 0 },
-};
-
-function positive(config: Config, key: string, fallback: number, integer = false): number {
+function positive(
+  config: Config,
+  key: string,
+  fallback: number,
+  integer = false,
+): number {
   const value = config.getOptionalNumber(key);
   if (value === undefined) return fallback;
   if (!(value > 0) || (integer && !Number.isInteger(value))) {
@@ -57,26 +27,62 @@ function nonNegative(config: Config, key: string, fallback: number): number {
   const value = config.getOptionalNumber(key);
   if (value === undefined) return fallback;
   if (value < 0 || value > 100) {
-    throw new Error(`Invalid percentage ${value} at modelOps.pipeline ${key}: expected 0 to 100`);
+    throw new Error(
+      `Invalid percentage ${value} at modelOps.pipeline ${key}: expected 0 to 100`,
+    );
   }
   return value;
 }
 
-function readBudgets(config: Config | undefined, base: PipelineBudgets): PipelineBudgets {
+function readBudgets(
+  config: Config | undefined,
+  base: PipelineBudgets,
+): PipelineBudgets {
   if (!config) return base;
   return {
     performance: {
-      requests: positive(config, 'performance.requests', base.performance.requests, true),
-      p95BudgetMs: positive(config, 'performance.p95BudgetMs', base.performance.p95BudgetMs),
+      requests: positive(
+        config,
+        'performance.requests',
+        base.performance.requests,
+        true,
+      ),
+      p95BudgetMs: positive(
+        config,
+        'performance.p95BudgetMs',
+        base.performance.p95BudgetMs,
+      ),
     },
     load: {
-      concurrency: positive(config, 'load.concurrency', base.load.concurrency, true),
-      durationSeconds: positive(config, 'load.durationSeconds', base.load.durationSeconds),
-      maxErrorRatePct: nonNegative(config, 'load.maxErrorRatePct', base.load.maxErrorRatePct),
-      minThroughputRps: positive(config, 'load.minThroughputRps', base.load.minThroughputRps),
+      concurrency: positive(
+        config,
+        'load.concurrency',
+        base.load.concurrency,
+        true,
+      ),
+      durationSeconds: positive(
+        config,
+        'load.durationSeconds',
+        base.load.durationSeconds,
+      ),
+      maxErrorRatePct: nonNegative(
+        config,
+        'load.maxErrorRatePct',
+        base.load.maxErrorRatePct,
+      ),
+      minThroughputRps: positive(
+        config,
+        'load.minThroughputRps',
+        base.load.minThroughputRps,
+      ),
     },
     verification: {
-      probes: positive(config, 'verification.probes', base.verification.probes, true),
+      probes: positive(
+        config,
+        'verification.probes',
+        base.verification.probes,
+        true,
+      ),
       maxErrorRatePct: nonNegative(
         config,
         'verification.maxErrorRatePct',
@@ -108,16 +114,24 @@ export async function readPipelineOptions(
   workingDirectory = process.cwd(),
 ): Promise<PipelineOptions> {
   const config = rootConfig.getOptionalConfig('modelOps.pipeline');
-  const defaults = readBudgets(config?.getOptionalConfig('budgets'), DEFAULT_BUDGETS);
+  const defaults = readBudgets(
+    config?.getOptionalConfig('budgets'),
+    DEFAULT_BUDGETS,
+  );
   const perModel = new Map<string, PipelineBudgets>();
   const modelsConfig = config?.getOptionalConfig('models');
   for (const modelId of modelsConfig?.keys() ?? []) {
     perModel.set(
       modelId,
-      readBudgets(modelsConfig!.getOptionalConfig(`${modelId}.budgets`), defaults),
+      readBudgets(
+        modelsConfig!.getOptionalConfig(`${modelId}.budgets`),
+        defaults,
+      ),
     );
   }
-  const configuredRoot = rootConfig.getOptionalString('modelOps.artifacts.fileRoot');
+  const configuredRoot = rootConfig.getOptionalString(
+    'modelOps.artifacts.fileRoot',
+  );
   const fileRoot = configuredRoot
     ? path.resolve(workingDirectory, configuredRoot)
     : findRepoRoot(workingDirectory);

@@ -9,25 +9,16 @@ import {
   RuleSet,
   ThresholdRule,
 } from '@model-ops/plugin-model-ops-common';
-import { Duration } from 'luxon';
+import { readDurationFromConfig } from '@backstage/config';
+import type { CostModel } from '../capacity';
+import { durationToMilliseconds } from '@backstage/types';
 
 /**
- * A named cost model: what one instance-hour of a slot costs.
+ * The named rule sets, alert routes and cost models of `modelOps`.
  *
  * @internal
  */
-export interface CostModel {
-  name: string;
-  instanceHourUsd: number;
-  instances: number;
-}
-
-/**
- * The `modelOps` configuration, read and checked once at start-up.
- *
- * @internal
- */
-export interface ModelOpsOptions {
+export interface RulesOptions {
   ruleSets: Map<string, RuleSet>;
   alertRoutes: Map<string, AlertRoute>;
   costModels: Map<string, CostModel>;
@@ -41,28 +32,30 @@ export const DEFAULT_COST_MODEL: CostModel = {
 };
 
 /**
- * Parses `90s`, `5m`, `1h`, `1d` or an ISO 8601 duration (`PT2M`) into seconds.
+ * A duration in seconds, through Backstage's own reader: `90s`, `5m`, `1h`, ISO 8601 (`PT5M`)
+ * or `{ minutes: 5 }`. The error names the full key.
  *
  * @internal
  */
-export function parseDurationSeconds(value: string, key: string): number {
-  const simple = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/);
-  if (simple) {
-    const n = Number(simple[1]);
-    const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[
-      simple[2] as 'ms' | 's' | 'm' | 'h' | 'd'
-    ];
-    return n * factor;
+export function readSeconds(
+  config: Config,
+  key: string,
+  fullKey: string,
+): number {
+  let ms: number;
+  try {
+    ms = durationToMilliseconds(readDurationFromConfig(config, { key }));
+  } catch (error) {
+    throw new Error(
+      `Invalid duration at ${fullKey}: ${(error as Error).message}`,
+    );
   }
-  const trimmed = value.trim();
-  const iso = Duration.fromISO(trimmed);
-  // Luxon also accepts "P" and "PT" (no amount) and negative amounts ("PT-5M"): refuse them.
-  if (iso.isValid && /\d/.test(trimmed) && !trimmed.includes('-')) {
-    return iso.as('seconds');
+  if (!(ms > 0)) {
+    throw new Error(
+      `Invalid duration at ${fullKey}: it must be longer than zero`,
+    );
   }
-  throw new Error(
-    `Invalid duration "${value}" at ${key}; use e.g. "90s", "5m", "1h" or an ISO 8601 duration like "PT5M"`,
-  );
+  return ms / 1000;
 }
 
 function readRule(config: Config, key: string): ThresholdRule {
@@ -89,15 +82,14 @@ function readRule(config: Config, key: string): ThresholdRule {
       } warning (${warning})`,
     );
   }
-  const forValue = config.getOptionalString('for');
   return {
     alert: config.getString('alert'),
     metric: metric as ModelMetric,
     operator,
     warning,
     critical,
-    forSeconds: forValue
-      ? parseDurationSeconds(forValue, `${key}.for`)
+    forSeconds: config.has('for')
+      ? readSeconds(config, 'for', `${key}.for`)
       : 60,
   };
 }
@@ -118,8 +110,9 @@ function readRouteEntry(config: Config, key: string): AlertRouteEntry {
     channels,
     escalation: {
       threshold,
-      windowSeconds: parseDurationSeconds(
-        escalation.getString('window'),
+      windowSeconds: readSeconds(
+        escalation,
+        'window',
         `${key}.escalation.window`,
       ),
       channels: escalation.getStringArray('channels'),
@@ -128,12 +121,12 @@ function readRouteEntry(config: Config, key: string): AlertRouteEntry {
 }
 
 /**
- * Reads `modelOps` from config, with the built-in defaults for anything not configured. Bad
- * values fail start-up with the config key in the message; nothing is silently defaulted.
+ * Reads the rule sets, alert routes and cost models of `modelOps`, with the built-in defaults
+ * for anything not configured. Bad values fail start-up with the config key in the message.
  *
  * @internal
  */
-export function readModelOpsConfig(rootConfig: Config): ModelOpsOptions {
+export function readRulesConfig(rootConfig: Config): RulesOptions {
   const config = rootConfig.getOptionalConfig('modelOps');
 
   const ruleSets = new Map<string, RuleSet>([
@@ -182,10 +175,14 @@ export function readModelOpsConfig(rootConfig: Config): ModelOpsOptions {
     const instanceHourUsd = model.getNumber('instanceHourUsd');
     const instances = model.getOptionalNumber('instances') ?? 1;
     if (instanceHourUsd < 0) {
-      throw new Error(`Invalid price at ${key}.instanceHourUsd; must not be negative`);
+      throw new Error(
+        `Invalid price at ${key}.instanceHourUsd; must not be negative`,
+      );
     }
     if (!Number.isInteger(instances) || instances < 1) {
-      throw new Error(`Invalid instance count at ${key}.instances; expected a whole number of 1 or more`);
+      throw new Error(
+        `Invalid instance count at ${key}.instances; expected a whole number of 1 or more`,
+      );
     }
     costModels.set(name, { name, instanceHourUsd, instances });
   }

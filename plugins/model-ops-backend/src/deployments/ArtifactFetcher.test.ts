@@ -20,17 +20,23 @@ describe('ArtifactFetcher', () => {
 
   beforeAll(async () => {
     const raw = JSON.parse(
-      await fs.readFile(path.join(repoRoot, 'examples/models/index.json'), 'utf8'),
+      await fs.readFile(
+        path.join(repoRoot, 'examples/models/index.json'),
+        'utf8',
+      ),
     );
     index = Object.fromEntries(
-      raw.models[MODEL].map((e: { version: string; uri: string; sha256: string }) => [
-        e.version,
-        e,
-      ]),
+      raw.models[MODEL].map(
+        (e: { version: string; uri: string; sha256: string }) => [e.version, e],
+      ),
     );
     // A real HTTP server on loopback serving examples/models, as an artifact store would.
     server = http.createServer(async (req, res) => {
-      const file = path.join(repoRoot, 'examples/models', decodeURIComponent(req.url ?? ''));
+      const file = path.join(
+        repoRoot,
+        'examples/models',
+        decodeURIComponent(req.url ?? ''),
+      );
       if (tamper === 'missing' && file.endsWith('tests.json')) {
         res.writeHead(404).end('not found');
         return;
@@ -62,7 +68,8 @@ describe('ArtifactFetcher', () => {
     await fs.rm(tmp, { recursive: true, force: true });
   });
 
-  const fetcher = () => new ArtifactFetcher({ cacheDir: tmp, fileRoot: repoRoot });
+  const fetcher = () =>
+    new ArtifactFetcher({ cacheDir: tmp, fileRoot: repoRoot });
 
   it('fetches a relative file: artifact and verifies it', async () => {
     const artifact = await fetcher().fetch({
@@ -72,13 +79,18 @@ describe('ArtifactFetcher', () => {
       version: '1.1.0',
     });
     expect(artifact.manifestSha256).toBe(index['1.1.0'].sha256);
-    expect(artifact.model).toMatchObject({ format: 'model-server/v1', version: '1.1.0' });
+    expect(artifact.model).toMatchObject({
+      format: 'model-server/v1',
+      version: '1.1.0',
+    });
     expect(artifact.tests?.cases.length).toBeGreaterThan(5);
     expect(artifact.localPath.startsWith(tmp)).toBe(true);
   });
 
   it('fetches an absolute file:// artifact', async () => {
-    const uri = pathToFileURL(path.join(repoRoot, 'examples/models', MODEL, '1.0.0')).toString();
+    const uri = pathToFileURL(
+      path.join(repoRoot, 'examples/models', MODEL, '1.0.0'),
+    ).toString();
     const artifact = await fetcher().fetch({
       uri,
       sha256: index['1.0.0'].sha256,
@@ -95,7 +107,10 @@ describe('ArtifactFetcher', () => {
       modelId: MODEL,
       version: '1.1.0',
     });
-    expect(artifact.manifest.files.map(f => f.path).sort()).toEqual(['model.json', 'tests.json']);
+    expect(artifact.manifest.files.map(f => f.path).sort()).toEqual([
+      'model.json',
+      'tests.json',
+    ]);
   });
 
   it('refuses a file whose bytes differ from the manifest', async () => {
@@ -107,7 +122,10 @@ describe('ArtifactFetcher', () => {
         modelId: MODEL,
         version: '1.1.0',
       }),
-    ).rejects.toMatchObject({ check: 'checksum', message: expect.stringMatching(/model\.json/) });
+    ).rejects.toMatchObject({
+      check: 'checksum',
+      message: expect.stringMatching(/model\.json/),
+    });
   });
 
   it('refuses a manifest with another checksum', async () => {
@@ -130,7 +148,10 @@ describe('ArtifactFetcher', () => {
         modelId: MODEL,
         version: '1.1.0',
       }),
-    ).rejects.toMatchObject({ check: 'fetch', message: expect.stringMatching(/tests\.json: HTTP 404/) });
+    ).rejects.toMatchObject({
+      check: 'fetch',
+      message: expect.stringMatching(/tests\.json: HTTP 404/),
+    });
   });
 
   it('refuses an artifact of another model or version', async () => {
@@ -153,6 +174,8 @@ describe('ArtifactFetcher', () => {
   });
 
   it('refuses other URI schemes', () => {
-    expect(() => fetcher().resolve('s3://bucket/model')).toThrow(/Unsupported artifact URI/);
+    expect(() => fetcher().resolve('s3://bucket/model')).toThrow(
+      /Unsupported artifact URI/,
+    );
   });
 });

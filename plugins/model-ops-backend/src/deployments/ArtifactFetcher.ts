@@ -3,28 +3,44 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The manifest at the root of an artifact: every file with its sha256. */
+/**
+ * The manifest at the root of an artifact: every file with its sha256.
+ *
+ * @internal
+ */
 export interface ArtifactManifest {
   modelId: string;
   version: string;
   files: Array<{ path: string; sha256: string }>;
 }
 
-/** An artifact fetched into the local cache and verified. */
+/**
+ * An artifact fetched into the local cache and verified.
+ *
+ * @internal
+ */
 export interface FetchedArtifact {
   localPath: string;
   manifest: ArtifactManifest;
   manifestSha256: string;
   /** The parsed model.json. */
-  model: { format?: string; framework?: string; modelId?: string; version?: string } & Record<
-    string,
-    unknown
-  >;
+  model: {
+    format?: string;
+    framework?: string;
+    modelId?: string;
+    version?: string;
+  } & Record<string, unknown>;
   /** The parsed tests.json, when the artifact ships one. */
-  tests?: { cases: Array<{ name?: string; input: string; expected: { label: string } }> };
+  tests?: {
+    cases: Array<{ name?: string; input: string; expected: { label: string } }>;
+  };
 }
 
-/** A failed fetch or verification, with the step that failed. */
+/**
+ * A failed fetch or verification, with the step that failed.
+ *
+ * @internal
+ */
 export class ArtifactError extends Error {
   constructor(readonly check: string, message: string) {
     super(message);
@@ -59,7 +75,9 @@ export class ArtifactFetcher {
   ) {}
 
   /** Where a `file:` or `http(s):` URI points; throws for other schemes. */
-  resolve(uri: string): { kind: 'file'; dir: string } | { kind: 'http'; base: URL } {
+  resolve(
+    uri: string,
+  ): { kind: 'file'; dir: string } | { kind: 'http'; base: URL } {
     if (/^https?:\/\//i.test(uri)) {
       const base = new URL(uri);
       if (!base.pathname.endsWith('/')) base.pathname += '/';
@@ -99,7 +117,10 @@ export class ArtifactFetcher {
     try {
       manifest = JSON.parse(manifestBytes.toString('utf8'));
     } catch (error) {
-      throw new ArtifactError('manifest', `manifest.json is not valid JSON: ${error}`);
+      throw new ArtifactError(
+        'manifest',
+        `manifest.json is not valid JSON: ${error}`,
+      );
     }
     if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
       throw new ArtifactError('manifest', 'manifest.json lists no files');
@@ -128,7 +149,10 @@ export class ArtifactFetcher {
       await fs.mkdir(staging, { recursive: true });
       for (const file of manifest.files) {
         if (!SAFE_FILE.test(file.path) || file.path.split('/').includes('..')) {
-          throw new ArtifactError('manifest', `Unsafe file path in manifest: "${file.path}"`);
+          throw new ArtifactError(
+            'manifest',
+            `Unsafe file path in manifest: "${file.path}"`,
+          );
         }
         const bytes = await this.read(location, file.path);
         const actual = sha256(bytes);
@@ -162,7 +186,10 @@ export class ArtifactFetcher {
     };
   }
 
-  private async isComplete(dir: string, manifest: ArtifactManifest): Promise<boolean> {
+  private async isComplete(
+    dir: string,
+    manifest: ArtifactManifest,
+  ): Promise<boolean> {
     try {
       for (const file of manifest.files) {
         const bytes = await fs.readFile(path.join(dir, file.path));
@@ -179,7 +206,10 @@ export class ArtifactFetcher {
       return JSON.parse(await fs.readFile(path.join(dir, name), 'utf8'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new ArtifactError('manifest', `${name} is not valid JSON: ${error}`);
+      throw new ArtifactError(
+        'manifest',
+        `${name} is not valid JSON: ${error}`,
+      );
     }
   }
 
@@ -193,7 +223,9 @@ export class ArtifactFetcher {
       } catch (error) {
         throw new ArtifactError(
           'fetch',
-          `Cannot read ${path.join(location.dir, file)}: ${(error as Error).message}`,
+          `Cannot read ${path.join(location.dir, file)}: ${
+            (error as Error).message
+          }`,
         );
       }
     }
@@ -205,7 +237,10 @@ export class ArtifactFetcher {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (error) {
-      throw new ArtifactError('fetch', `Cannot fetch ${url}: ${(error as Error).message}`);
+      throw new ArtifactError(
+        'fetch',
+        `Cannot fetch ${url}: ${(error as Error).message}`,
+      );
     }
     if (!response.ok) {
       throw new ArtifactError(

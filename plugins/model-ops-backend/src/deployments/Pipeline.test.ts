@@ -2,11 +2,7 @@
  * The pipeline end to end against real things: the demo artifacts in examples/models, the real
  * model server as child processes of the local runtime, a real router, and SQLite or PostgreSQL.
  */
-import {
-  TestDatabaseId,
-  TestDatabases,
-  mockServices,
-} from '@backstage/backend-test-utils';
+import { TestDatabaseId, mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { STAGE_NAMES } from '@model-ops/plugin-model-ops-common';
 import { randomUUID } from 'node:crypto';
@@ -14,13 +10,19 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Knex } from 'knex';
-import { DatabaseModelStore } from '../database/DatabaseModelStore';
-import { LocalRuntime, createLocalRuntime, findRepoRoot } from '../runtimes/local';
+import {
+  LocalRuntime,
+  createLocalRuntime,
+  findRepoRoot,
+} from '../runtimes/local';
 import { ArtifactFetcher } from './ArtifactFetcher';
-import { predict } from './modelClient';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { ModelStore, createModelStore } from '../models';
+import { predict } from '../lib/probe';
+import { DatabaseRunStore } from './DatabaseRunStore';
+import { DEFAULT_BUDGETS, PipelineOptions } from './options';
 import { PipelineWorker } from './PipelineWorker';
 import { ProductionReconciler } from './ProductionReconciler';
-import { DEFAULT_BUDGETS, PipelineOptions } from './pipelineConfig';
 import { NewRun, RunStore, StoredRun } from './RunStore';
 
 jest.setTimeout(180_000);
@@ -33,21 +35,27 @@ type IndexEntry = { version: string; uri: string; sha256: string };
 let index: Record<string, IndexEntry>;
 let verificationInputs: string[];
 
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 beforeAll(async () => {
   const raw = JSON.parse(
-    await fs.readFile(path.join(repoRoot, 'examples/models/index.json'), 'utf8'),
+    await fs.readFile(
+      path.join(repoRoot, 'examples/models/index.json'),
+      'utf8',
+    ),
   );
   index = Object.fromEntries(
     (raw.models[MODEL] as IndexEntry[]).map(entry => [entry.version, entry]),
   );
   const verification = JSON.parse(
-    await fs.readFile(path.join(repoRoot, 'examples/models/verification.json'), 'utf8'),
+    await fs.readFile(
+      path.join(repoRoot, 'examples/models/verification.json'),
+      'utf8',
+    ),
   );
-  verificationInputs = verification.cases.map((c: { input: string }) => c.input);
+  verificationInputs = verification.cases.map(
+    (c: { input: string }) => c.input,
+  );
 });
 
 describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
@@ -55,19 +63,24 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
   let tmp: string;
   let runtime: LocalRuntime;
   let runs: RunStore;
-  let models: DatabaseModelStore;
+  let models: ModelStore;
   let options: PipelineOptions;
   let worker: PipelineWorker;
 
   beforeEach(async () => {
     knex = await databases.init(databaseId as TestDatabaseId);
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'model-ops-pipeline-'));
-    models = await DatabaseModelStore.create({ database: mockServices.database({ knex }) });
-    runs = new RunStore(knex);
+    models = await createModelStore({
+      database: mockServices.database({ knex }),
+    });
+    runs = DatabaseRunStore.create({ knex });
     runtime = createLocalRuntime({
       config: new ConfigReader({
         modelOps: {
-          local: { stateDir: path.join(tmp, 'local'), routerPortRange: '17300-17399' },
+          local: {
+            stateDir: path.join(tmp, 'local'),
+            routerPortRange: '17300-17399',
+          },
         },
       }),
       logger: mockServices.logger.mock(),
@@ -78,8 +91,16 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
       // versions by two orders of magnitude (about 1 ms against over 150 ms).
       defaults: {
         performance: { requests: 20, p95BudgetMs: 100 },
-        load: { concurrency: 2, durationSeconds: 1, maxErrorRatePct: 1, minThroughputRps: 10 },
-        verification: { probes: 5, maxErrorRatePct: DEFAULT_BUDGETS.verification.maxErrorRatePct },
+        load: {
+          concurrency: 2,
+          durationSeconds: 1,
+          maxErrorRatePct: 1,
+          minThroughputRps: 10,
+        },
+        verification: {
+          probes: 5,
+          maxErrorRatePct: DEFAULT_BUDGETS.verification.maxErrorRatePct,
+        },
       },
       perModel: new Map(),
       leaseSeconds: 30,
@@ -102,7 +123,10 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     return new PipelineWorker({
       runs,
       models,
-      fetcher: new ArtifactFetcher({ cacheDir: options.cacheDir, fileRoot: options.fileRoot }),
+      fetcher: new ArtifactFetcher({
+        cacheDir: options.cacheDir,
+        fileRoot: options.fileRoot,
+      }),
       options,
       logger: mockServices.logger.mock(),
       getRuntime: id => (id === 'local' ? runtime : undefined),
@@ -140,7 +164,8 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     return (await predict(productionEndpoint!, 'works great, love it')).version;
   }
 
-  const stage = (r: StoredRun, name: string) => r.stages.find(s => s.name === name)!;
+  const stage = (r: StoredRun, name: string) =>
+    r.stages.find(s => s.name === name)!;
 
   it('takes a good version through every stage into production', async () => {
     const result = await execute(run('1.1.0'));
@@ -158,7 +183,10 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     expect(testing.checks.some(c => c.name === 'load' && c.ok)).toBe(true);
     expect(await serving()).toBe('1.1.0');
     const stored = await models.getModel(MODEL);
-    expect(stored).toMatchObject({ productionVersion: '1.1.0', activeSlot: 'blue' });
+    expect(stored).toMatchObject({
+      productionVersion: '1.1.0',
+      activeSlot: 'blue',
+    });
     // The ephemeral and staging instances are gone.
     const slots = await models.getSlots(MODEL);
     expect(slots.find(s => s.slot === 'testing')?.state).toBe('empty');
@@ -172,20 +200,28 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
 
   it('stops at validation on a bad checksum and writes nothing to production', async () => {
     const result = await execute(
-      run('1.1.0', { artifact: { uri: index['1.1.0'].uri, sha256: 'f'.repeat(64) } }),
+      run('1.1.0', {
+        artifact: { uri: index['1.1.0'].uri, sha256: 'f'.repeat(64) },
+      }),
     );
     expect(result.status).toBe('failed');
     expect(stage(result, 'validation').status).toBe('failed');
-    expect(stage(result, 'validation').errors.join(' ')).toMatch(/Checksum mismatch/);
+    expect(stage(result, 'validation').errors.join(' ')).toMatch(
+      /Checksum mismatch/,
+    );
     expect(stage(result, 'testing').status).toBe('skipped');
     expect((await models.getModel(MODEL))?.productionVersion).toBeUndefined();
   });
 
   it('stops at validation on a config the runtime does not accept', async () => {
-    const result = await execute(run('1.1.0', { config: { runtime: { replicas: 'many' } } }));
+    const result = await execute(
+      run('1.1.0', { config: { runtime: { replicas: 'many' } } }),
+    );
     expect(result.status).toBe('failed');
     const validation = stage(result, 'validation');
-    expect(validation.checks.find(c => c.name === 'config-schema')).toMatchObject({ ok: false });
+    expect(
+      validation.checks.find(c => c.name === 'config-schema'),
+    ).toMatchObject({ ok: false });
     expect(result.error).toMatch(/does not fit runtime local/);
   });
 
@@ -195,8 +231,12 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     const testing = stage(result, 'testing');
     expect(testing.status).toBe('failed');
     expect(Number(testing.metrics.functionalFailed)).toBeGreaterThan(0);
-    const failing = testing.checks.find(c => c.name.startsWith('functional') && !c.ok);
-    expect(failing?.detail).toMatch(/expected "(positive|negative)", got "(positive|negative)"/);
+    const failing = testing.checks.find(
+      c => c.name.startsWith('functional') && !c.ok,
+    );
+    expect(failing?.detail).toMatch(
+      /expected "(positive|negative)", got "(positive|negative)"/,
+    );
     expect(stage(result, 'staging').status).toBe('skipped');
   });
 
@@ -217,8 +257,12 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     expect(stage(result, 'staging').status).toBe('succeeded');
     const production = stage(result, 'production');
     expect(production.status).toBe('failed');
-    expect(production.checks.find(c => c.name === 'verification')?.ok).toBe(false);
-    expect(production.checks.find(c => c.name === 'rollback')).toMatchObject({ ok: true });
+    expect(production.checks.find(c => c.name === 'verification')?.ok).toBe(
+      false,
+    );
+    expect(production.checks.find(c => c.name === 'rollback')).toMatchObject({
+      ok: true,
+    });
     expect(result.previousVersion).toBe('1.0.0');
     expect(await serving()).toBe('1.0.0');
     expect((await models.getModel(MODEL))?.productionVersion).toBe('1.0.0');
@@ -234,7 +278,10 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
       run('1.0.0', { kind: 'rollback', stages: ['validation', 'production'] }),
     );
     expect(result.status).toBe('succeeded');
-    expect(result.stages.map(s => s.name)).toEqual(['validation', 'production']);
+    expect(result.stages.map(s => s.name)).toEqual([
+      'validation',
+      'production',
+    ]);
     expect(result.previousVersion).toBe('1.1.0');
     expect(await serving()).toBe('1.0.0');
     expect((await models.getModel(MODEL))?.productionVersion).toBe('1.0.0');
@@ -247,24 +294,38 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     runtime = createLocalRuntime({
       config: new ConfigReader({
         modelOps: {
-          local: { stateDir: path.join(tmp, 'local'), routerPortRange: '17300-17399' },
+          local: {
+            stateDir: path.join(tmp, 'local'),
+            routerPortRange: '17300-17399',
+          },
         },
       }),
       logger: mockServices.logger.mock(),
       workingDirectory: repoRoot,
     });
-    expect((await runtime.health({ model: { modelId: MODEL, entityRef: ENTITY }, slot: 'blue' })).status).toBe('absent');
+    expect(
+      (
+        await runtime.health({
+          model: { modelId: MODEL, entityRef: ENTITY },
+          slot: 'blue',
+        })
+      ).status,
+    ).toBe('absent');
     const reconciler = new ProductionReconciler({
       store: models,
       runs,
-      fetcher: new ArtifactFetcher({ cacheDir: options.cacheDir, fileRoot: repoRoot }),
+      fetcher: new ArtifactFetcher({
+        cacheDir: options.cacheDir,
+        fileRoot: repoRoot,
+      }),
       getRuntime: () => runtime,
       logger: mockServices.logger.mock(),
+      schedule: { frequency: { seconds: 30 }, timeout: { minutes: 5 } },
     });
-    expect(await reconciler.run()).toEqual([MODEL]);
+    expect(await reconciler.reconcile()).toEqual([MODEL]);
     expect(await serving()).toBe('1.0.0');
     // Alive now: a second pass leaves it alone.
-    expect(await reconciler.run()).toEqual([]);
+    expect(await reconciler.reconcile()).toEqual([]);
   });
 
   it('cancels a run between stages and cleans up', async () => {

@@ -1,7 +1,11 @@
-import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  LoggerService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
 import { SlotName } from '@model-ops/plugin-model-ops-common';
 import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
-import { ModelStore } from '../database/ModelStore';
+import { PluginTask } from '../lib/tasks';
+import { ModelStore } from '../models';
 import { ArtifactFetcher } from './ArtifactFetcher';
 import { RunStore } from './RunStore';
 
@@ -9,11 +13,18 @@ import { RunStore } from './RunStore';
  * Brings back what production should run. When the runtime has lost a model's active color (the
  * host restarted, or the backend stopped its processes on shutdown), the version recorded as in
  * production is deployed again from its verified artifact and gets all traffic. Models whose
- * color is alive are left alone, so this is cheap to run at start and on a schedule.
+ * color is alive are left alone, so this is cheap to run at start and on a schedule. It runs
+ * in every replica (`local`): the local runtime's processes belong to the replica's host. The
+ * runtime is the one production was deployed with (the newest run's), not what the annotation
+ * says today, and the stored production models need no catalog read.
  *
  * @internal
  */
-export class ProductionReconciler {
+export class ProductionReconciler implements PluginTask {
+  readonly id = 'model-ops-production-reconcile';
+  readonly scope = 'local';
+  readonly schedule: SchedulerServiceTaskScheduleDefinition;
+
   constructor(
     private readonly deps: {
       store: ModelStore;
@@ -21,19 +32,35 @@ export class ProductionReconciler {
       fetcher: ArtifactFetcher;
       getRuntime: (id: string) => ModelRuntime | undefined;
       logger: LoggerService;
+      schedule: SchedulerServiceTaskScheduleDefinition;
     },
-  ) {}
+  ) {
+    this.schedule = deps.schedule;
+  }
 
-  /** Returns the model ids it restored. */
-  async run(): Promise<string[]> {
+  async run(): Promise<void> {
+    await this.reconcile();
+  }
+
+  /** One pass over the production models; returns the ids of those it restored. */
+  async reconcile(): Promise<string[]> {
     const restored: string[] = [];
     for (const model of await this.deps.store.listProductionModels()) {
       try {
-        if (await this.restore(model.modelId, model.entityRef, model.activeSlot!, model.productionVersion!)) {
+        if (
+          await this.restore(
+            model.modelId,
+            model.entityRef,
+            model.activeSlot!,
+            model.productionVersion!,
+          )
+        ) {
           restored.push(model.modelId);
         }
       } catch (error) {
-        this.deps.logger.warn(`Could not restore ${model.modelId} ${model.productionVersion}: ${error}`);
+        this.deps.logger.warn(
+          `Could not restore ${model.modelId} ${model.productionVersion}: ${error}`,
+        );
       }
     }
     return restored;
@@ -48,7 +75,8 @@ export class ProductionReconciler {
     if ((await this.deps.runs.getActiveRun(modelId)) !== undefined) {
       return false; // a run is changing production right now
     }
-    const [latest] = (await this.deps.runs.listRuns(modelId, { limit: 1 })).items;
+    const [latest] = (await this.deps.runs.listRuns(modelId, { limit: 1 }))
+      .items;
     const runtime = this.deps.getRuntime(latest?.runtime ?? 'local');
     if (!runtime) return false;
     const model = { modelId, entityRef };
@@ -58,7 +86,9 @@ export class ProductionReconciler {
       v => v.version === version,
     );
     if (!artifact?.sha256) {
-      this.deps.logger.warn(`${modelId} ${version} is recorded in production but no verified artifact of it is known`);
+      this.deps.logger.warn(
+        `${modelId} ${version} is recorded in production but no verified artifact of it is known`,
+      );
       return false;
     }
     const fetched = await this.deps.fetcher.fetch({
@@ -70,7 +100,12 @@ export class ProductionReconciler {
     const { endpoint } = await runtime.deploy({
       model,
       slot,
-      artifact: { uri: artifact.uri, sha256: artifact.sha256, version, localPath: fetched.localPath },
+      artifact: {
+        uri: artifact.uri,
+        sha256: artifact.sha256,
+        version,
+        localPath: fetched.localPath,
+      },
       config: {},
     });
     await runtime.setTraffic({ model, weights: { [slot]: 100 } });
@@ -81,7 +116,9 @@ export class ProductionReconciler {
       state: 'running',
       trafficWeight: 100,
     });
-    this.deps.logger.info(`Restored ${modelId} ${version} in ${slot}: the runtime had lost it`);
+    this.deps.logger.info(
+      `Restored ${modelId} ${version} in ${slot}: the runtime had lost it`,
+    );
     return true;
   }
 }

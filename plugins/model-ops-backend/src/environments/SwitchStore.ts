@@ -1,32 +1,42 @@
-import { ConflictError } from '@backstage/errors';
 import {
   SlotName,
   StageCheck,
   SwitchKind,
   SwitchRecord,
 } from '@model-ops/plugin-model-ops-common';
-import { Knex } from 'knex';
 
-type SwitchRow = {
+/**
+ * A switch as it is opened.
+ *
+ * @internal
+ */
+export interface NewSwitch {
   id: string;
-  model_id: string;
-  kind: string;
-  from_slot: string | null;
-  to_slot: string;
-  from_version: string | null;
-  to_version: string | null;
-  requested_by: string | null;
-  reason: string | null;
-  run_id: string | null;
-  status: string;
-  error: string | null;
-  checks: string;
-  started_at: Date | string | number;
-  finished_at: Date | string | number | null;
-};
+  modelId: string;
+  kind: SwitchKind;
+  from?: SlotName;
+  to: SlotName;
+  fromVersion?: string;
+  toVersion?: string;
+  requestedBy?: string;
+  reason?: string;
+  runId?: string;
+}
 
-function toDate(value: Date | string | number): Date {
-  return value instanceof Date ? value : new Date(value);
+/**
+ * What a switch that held changes: the model's active color and production version, and the
+ * traffic weights of both colors.
+ *
+ * @internal
+ */
+export interface SwitchCommit {
+  modelId: string;
+  from?: SlotName;
+  to: SlotName;
+  toVersion?: string;
+  /** The old color stays running until then, for instant rollback. */
+  warmUntil?: Date;
+  checks: StageCheck[];
 }
 
 /**
@@ -34,211 +44,37 @@ function toDate(value: Date | string | number): Date {
  *
  * @internal
  */
-export class SwitchStore {
-  constructor(
-    private readonly db: Knex,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
-
+export interface SwitchStore {
   /**
-   * Opens a switch. At most one switch per model can be in progress (a partial unique index),
-   * so of two concurrent requests one wins and the other gets a ConflictError.
+   * Opens a switch. At most one switch per model can be in progress, so of two concurrent
+   * requests one wins and the other gets a ConflictError.
    */
-  async begin(record: {
-    id: string;
-    modelId: string;
-    kind: SwitchKind;
-    from?: SlotName;
-    to: SlotName;
-    fromVersion?: string;
-    toVersion?: string;
-    requestedBy?: string;
-    reason?: string;
-    runId?: string;
-  }): Promise<SwitchRecord> {
-    try {
-      await this.db('model_ops_switches').insert({
-        id: record.id,
-        model_id: record.modelId,
-        kind: record.kind,
-        from_slot: record.from ?? null,
-        to_slot: record.to,
-        from_version: record.fromVersion ?? null,
-        to_version: record.toVersion ?? null,
-        requested_by: record.requestedBy ?? null,
-        reason: record.reason ?? null,
-        run_id: record.runId ?? null,
-        status: 'in_progress',
-        checks: '[]',
-        started_at: this.now(),
-      });
-    } catch (error) {
-      const e = error as { code?: string; message?: string };
-      if (
-        e?.code === '23505' ||
-        e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-        /UNIQUE constraint failed/i.test(e?.message ?? '')
-      ) {
-        throw new ConflictError(
-          `A traffic switch of ${record.modelId} is already in progress; try again when it has finished`,
-        );
-      }
-      throw error;
-    }
-    return (await this.get(record.id))!;
-  }
-
-  async recordChecks(id: string, checks: StageCheck[]): Promise<void> {
-    await this.db('model_ops_switches').where({ id }).update({ checks: JSON.stringify(checks) });
-  }
-
+  begin(record: NewSwitch): Promise<SwitchRecord>;
+  recordChecks(id: string, checks: StageCheck[]): Promise<void>;
   /**
-   * Ends a switch that succeeded: in one transaction, the model's active color moves from `from`
-   * to `to` (a compare-and-set, so exactly one color is active whatever else runs), the traffic
-   * weights are stored and the switch is closed.
+   * Ends a switch that held: in one transaction the model's active color moves from `from` to
+   * `to` (a compare-and-set, so exactly one color is active whatever else runs; a ConflictError
+   * when it was not `from` any more), the weights are stored and the switch is closed.
    */
-  async commit(
+  commit(id: string, change: SwitchCommit): Promise<void>;
+  /** Closes a switch that moved weights but not the active color (a canary abort). */
+  close(id: string, checks: StageCheck[]): Promise<void>;
+  fail(
     id: string,
-    change: {
-      modelId: string;
-      from?: SlotName;
-      to: SlotName;
-      toVersion?: string;
-      warmUntil?: Date;
+    outcome: {
+      status: 'failed' | 'rolled_back';
+      error: string;
       checks: StageCheck[];
     },
-  ): Promise<void> {
-    await this.db.transaction(async tx => {
-      const query = tx('model_ops_models').where({ model_id: change.modelId });
-      if (change.from) query.andWhere({ active_slot: change.from });
-      else query.whereNull('active_slot');
-      const updated = await query.update({
-        active_slot: change.to,
-        production_version: change.toVersion ?? null,
-        updated_at: this.now(),
-      });
-      if (updated !== 1) {
-        throw new ConflictError(
-          `The active color of ${change.modelId} changed during the switch; it was not ${change.from ?? 'empty'} any more`,
-        );
-      }
-      await tx('model_ops_slots')
-        .where({ model_id: change.modelId, slot: change.to })
-        .update({ traffic_weight: 100, warm_until: null, updated_at: this.now() });
-      if (change.from && change.from !== change.to) {
-        await tx('model_ops_slots')
-          .where({ model_id: change.modelId, slot: change.from })
-          .update({
-            traffic_weight: 0,
-            warm_until: change.warmUntil ?? null,
-            updated_at: this.now(),
-          });
-      }
-      await tx('model_ops_switches')
-        .where({ id })
-        .update({
-          status: 'succeeded',
-          checks: JSON.stringify(change.checks),
-          finished_at: this.now(),
-        });
-    });
-  }
-
-  /** Closes a switch that moved weights but not the active color (a canary abort). */
-  async close(id: string, checks: StageCheck[]): Promise<void> {
-    await this.db('model_ops_switches')
-      .where({ id })
-      .update({ status: 'succeeded', checks: JSON.stringify(checks), finished_at: this.now() });
-  }
-
-  async fail(
-    id: string,
-    outcome: { status: 'failed' | 'rolled_back'; error: string; checks: StageCheck[] },
-  ): Promise<void> {
-    await this.db('model_ops_switches')
-      .where({ id })
-      .update({
-        status: outcome.status,
-        error: outcome.error,
-        checks: JSON.stringify(outcome.checks),
-        finished_at: this.now(),
-      });
-  }
-
-  async get(id: string): Promise<SwitchRecord | undefined> {
-    const row: SwitchRow | undefined = await this.db('model_ops_switches').where({ id }).first();
-    return row ? SwitchStore.toRecord(row) : undefined;
-  }
-
-  async list(modelId: string, limit = 20): Promise<SwitchRecord[]> {
-    const rows: SwitchRow[] = await this.db('model_ops_switches')
-      .where({ model_id: modelId })
-      .orderBy([
-        { column: 'started_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit);
-    return rows.map(SwitchStore.toRecord);
-  }
-
+  ): Promise<void>;
+  get(id: string): Promise<SwitchRecord | undefined>;
+  /** A model's switches, newest first. */
+  list(modelId: string, limit?: number): Promise<SwitchRecord[]>;
   /** The newest switch that succeeded, the one a rollback-switch reverses. */
-  async lastSucceeded(modelId: string): Promise<SwitchRecord | undefined> {
-    const row: SwitchRow | undefined = await this.db('model_ops_switches')
-      .where({ model_id: modelId, status: 'succeeded' })
-      .orderBy([
-        { column: 'finished_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .first();
-    return row ? SwitchStore.toRecord(row) : undefined;
-  }
-
+  lastSucceeded(modelId: string): Promise<SwitchRecord | undefined>;
   /** Idle colors whose warm period is over, to be stopped. */
-  async expiredWarmSlots(): Promise<Array<{ modelId: string; slot: SlotName }>> {
-    const rows = await this.db('model_ops_slots')
-      .select('model_id', 'slot')
-      .whereNotNull('warm_until')
-      .andWhere('warm_until', '<', this.now())
-      .andWhere('traffic_weight', 0);
-    return rows.map(r => ({ modelId: r.model_id, slot: r.slot as SlotName }));
-  }
-
-  async warmUntil(modelId: string, slot: SlotName): Promise<Date | undefined> {
-    const row = await this.db('model_ops_slots')
-      .select('warm_until')
-      .where({ model_id: modelId, slot })
-      .first();
-    return row?.warm_until ? toDate(row.warm_until) : undefined;
-  }
-
-  async clearWarm(modelId: string, slot: SlotName): Promise<void> {
-    await this.db('model_ops_slots')
-      .where({ model_id: modelId, slot })
-      .update({ warm_until: null, state: 'stopped', version: null, endpoint: null });
-  }
-
-  private static toRecord(row: SwitchRow): SwitchRecord {
-    const startedAt = toDate(row.started_at).toISOString();
-    const finishedAt = row.finished_at ? toDate(row.finished_at).toISOString() : undefined;
-    return {
-      id: row.id,
-      modelId: row.model_id,
-      kind: row.kind as SwitchKind,
-      from: (row.from_slot as SlotName | null) ?? undefined,
-      to: row.to_slot as SlotName,
-      fromVersion: row.from_version ?? undefined,
-      toVersion: row.to_version ?? undefined,
-      requestedBy: row.requested_by ?? undefined,
-      reason: row.reason ?? undefined,
-      runId: row.run_id ?? undefined,
-      status: row.status as SwitchRecord['status'],
-      error: row.error ?? undefined,
-      checks: JSON.parse(row.checks),
-      startedAt,
-      finishedAt,
-      durationMs: finishedAt
-        ? new Date(finishedAt).getTime() - new Date(startedAt).getTime()
-        : undefined,
-    };
-  }
+  expiredWarmSlots(): Promise<Array<{ modelId: string; slot: SlotName }>>;
+  warmUntil(modelId: string, slot: SlotName): Promise<Date | undefined>;
+  /** Shows a stopped idle color as stopped, with nothing in it. */
+  clearWarm(modelId: string, slot: SlotName): Promise<void>;
 }

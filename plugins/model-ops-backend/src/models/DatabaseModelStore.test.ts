@@ -1,18 +1,13 @@
-import {
-  TestDatabaseId,
-  TestDatabases,
-  mockServices,
-} from '@backstage/backend-test-utils';
+import { TestDatabaseId, mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { DatabaseModelStore } from './DatabaseModelStore';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
 // The databases the plugin supports. Without Docker, a PostgreSQL id only runs when its
 // BACKSTAGE_TEST_DATABASE_POSTGRES<n>_CONNECTION_STRING variable is set; SQLite always runs.
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 describe.each(databases.eachSupportedId())(
   'DatabaseModelStore on %s',

@@ -2,7 +2,6 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import {
   CompoundEntityRef,
   Entity,
@@ -11,26 +10,15 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
-import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_MODEL_ID,
   ModelDetails,
   ModelSpec,
-  ModelSpecContext,
   ModelSummary,
   parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
-import { ModelStore, StoredModel } from '../database/ModelStore';
-
-const ENTITY_FIELDS = [
-  'kind',
-  'metadata.name',
-  'metadata.namespace',
-  'metadata.title',
-  'metadata.description',
-  'metadata.annotations',
-  'spec.owner',
-];
+import { ModelIndex, ModelsService } from './types';
+import { ModelStore, StoredModel } from './ModelStore';
 
 /**
  * Models as the catalog declares them, joined with what the plugin has stored. The catalog is
@@ -38,13 +26,12 @@ const ENTITY_FIELDS = [
  *
  * @internal
  */
-export class ModelsService {
+export class DefaultModelsService implements ModelsService {
   constructor(
     private readonly deps: {
-      catalog: CatalogService;
+      index: ModelIndex;
       store: ModelStore;
       logger: LoggerService;
-      specContext: () => ModelSpecContext;
       /** Firing alerts per model. */
       openAlertCounts?: (modelIds: string[]) => Promise<Map<string, number>>;
       /** The stable production endpoint the model's runtime reports, if it runs. */
@@ -53,17 +40,8 @@ export class ModelsService {
   ) {}
 
   async listModels(credentials: BackstageCredentials): Promise<ModelSummary[]> {
-    const entities: Entity[] = [];
-    for await (const page of this.deps.catalog.streamEntities(
-      {
-        filter: { [`metadata.annotations.${ANNOTATION_MODEL_ID}`]: CATALOG_FILTER_EXISTS },
-        fields: ENTITY_FIELDS,
-      },
-      { credentials },
-    )) {
-      entities.push(...page);
-    }
-    const context = this.deps.specContext();
+    const entities = await this.deps.index.listVisible(credentials);
+    const context = this.deps.index.specContext();
     const parsed = entities.map(entity => ({
       entity,
       result: parseModelSpec(entity, context),
@@ -82,7 +60,9 @@ export class ModelsService {
           result.spec ? stored.get(result.spec.modelId) : undefined,
         ),
         openAlerts:
-          alerts && result.spec ? alerts.get(result.spec.modelId) ?? 0 : undefined,
+          alerts && result.spec
+            ? alerts.get(result.spec.modelId) ?? 0
+            : undefined,
       }))
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
   }
@@ -92,9 +72,7 @@ export class ModelsService {
     credentials: BackstageCredentials,
   ): Promise<ModelDetails> {
     const entityRef = stringifyEntityRef(ref);
-    const entity = await this.deps.catalog.getEntityByRef(entityRef, {
-      credentials,
-    });
+    const entity = await this.deps.index.getVisible(entityRef, credentials);
     if (!entity) {
       throw new NotFoundError(`No entity ${entityRef} in the catalog`);
     }
@@ -105,7 +83,7 @@ export class ModelsService {
         `${entityRef} is not a model: it has no ${ANNOTATION_MODEL_ID} annotation`,
       );
     }
-    const result = parseModelSpec(entity, this.deps.specContext());
+    const result = parseModelSpec(entity, this.deps.index.specContext());
     const modelId = result.spec?.modelId;
     const [stored, slots, versions] = modelId
       ? await Promise.all([

@@ -1,4 +1,4 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { NotFoundError } from '@backstage/errors';
 import {
   DEFAULT_RULE_SET,
@@ -6,16 +6,15 @@ import {
   ThresholdRule,
 } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
-import { applyDatabaseMigrations } from '../database/DatabaseModelStore';
+import { applyDatabaseMigrations } from '../models/DatabaseModelStore';
 import { AlertStore } from './AlertStore';
 import { MetricsStore } from './MetricsStore';
 import { RuleEvaluator } from './RuleEvaluator';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 const MODEL = 'sentiment-classifier';
 const ENTITY = 'component:default/sentiment-classifier';

@@ -1,15 +1,14 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { SlotName } from '@model-ops/plugin-model-ops-common';
 import { MetricSample } from '@model-ops/plugin-model-ops-node';
 import { Knex } from 'knex';
-import { applyDatabaseMigrations } from '../database/DatabaseModelStore';
+import { applyDatabaseMigrations } from '../models/DatabaseModelStore';
 import { MetricsStore, combineSlots } from './MetricsStore';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 const MODEL = 'sentiment-classifier';
 const T0 = new Date('2026-11-26T10:00:00.000Z');

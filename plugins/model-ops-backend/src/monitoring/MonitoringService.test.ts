@@ -3,27 +3,28 @@
  * with a known share of errors, the scrape source, storage, rules, alerts and the model status,
  * on every database; and two backend replicas ticking on one database write each sample once.
  */
-import {
-  TestDatabaseId,
-  TestDatabases,
-  mockServices,
-} from '@backstage/backend-test-utils';
+import { TestDatabaseId, mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { Entity } from '@backstage/catalog-model';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { DEFAULT_RULE_SET, RuleSet } from '@model-ops/plugin-model-ops-common';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Knex } from 'knex';
-import { DatabaseModelStore } from '../database/DatabaseModelStore';
-import { ArtifactFetcher } from '../deployments/ArtifactFetcher';
-import { LocalRuntime, createLocalRuntime, findRepoRoot } from '../runtimes/local';
+import { DatabaseModelStore } from '../models/DatabaseModelStore';
+import { ArtifactFetcher } from '../deployments';
+import {
+  LocalRuntime,
+  createLocalRuntime,
+  findRepoRoot,
+} from '../runtimes/local';
 import { createMetricSources } from '../sources';
 import { AlertStore } from './AlertStore';
 import { MetricsStore } from './MetricsStore';
-import { MonitoringService } from './MonitoringService';
+import { testModelIndex } from '../__testUtils__/models';
+import { DefaultMonitoringService } from './MonitoringService';
 import { RuleEvaluator } from './RuleEvaluator';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(120_000);
 
@@ -40,7 +41,11 @@ const entity: Entity = {
     namespace: 'default',
     annotations: { 'model-ops/model-id': MODEL, 'model-ops/rules': 'instant' },
   },
-  spec: { type: 'model', owner: 'group:default/ml-platform', lifecycle: 'production' },
+  spec: {
+    type: 'model',
+    owner: 'group:default/ml-platform',
+    lifecycle: 'production',
+  },
 };
 
 /** The default thresholds, firing at once (no `for`), so one tick shows the whole path. */
@@ -49,9 +54,7 @@ const instant: RuleSet = {
   rules: DEFAULT_RULE_SET.rules.map(rule => ({ ...rule, forSeconds: 0 })),
 };
 
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
   let knex: Knex;
@@ -63,19 +66,34 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
   beforeEach(async () => {
     knex = await databases.init(databaseId as TestDatabaseId);
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'model-ops-monitoring-'));
-    store = await DatabaseModelStore.create({ database: mockServices.database({ knex }) });
+    store = await DatabaseModelStore.create({
+      database: mockServices.database({ knex }),
+    });
     runtime = createLocalRuntime({
       config: new ConfigReader({
-        modelOps: { local: { stateDir: path.join(tmp, 'local'), routerPortRange: '17500-17599' } },
+        modelOps: {
+          local: {
+            stateDir: path.join(tmp, 'local'),
+            routerPortRange: '17500-17599',
+          },
+        },
       }),
       logger: mockServices.logger.mock(),
       workingDirectory: repoRoot,
     });
     const index = JSON.parse(
-      await fs.readFile(path.join(repoRoot, 'examples/models/index.json'), 'utf8'),
+      await fs.readFile(
+        path.join(repoRoot, 'examples/models/index.json'),
+        'utf8',
+      ),
     );
-    const entry = index.models[MODEL].find((e: { version: string }) => e.version === '1.1.0');
-    const fetched = await new ArtifactFetcher({ cacheDir: path.join(tmp, 'artifacts'), fileRoot: repoRoot }).fetch({
+    const entry = index.models[MODEL].find(
+      (e: { version: string }) => e.version === '1.1.0',
+    );
+    const fetched = await new ArtifactFetcher({
+      cacheDir: path.join(tmp, 'artifacts'),
+      fileRoot: repoRoot,
+    }).fetch({
       uri: entry.uri,
       sha256: entry.sha256,
       modelId: MODEL,
@@ -84,11 +102,27 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     ({ endpoint } = await runtime.deploy({
       model,
       slot: 'blue',
-      artifact: { uri: entry.uri, sha256: entry.sha256, version: '1.1.0', localPath: fetched.localPath },
+      artifact: {
+        uri: entry.uri,
+        sha256: entry.sha256,
+        version: '1.1.0',
+        localPath: fetched.localPath,
+      },
       config: {},
     }));
-    await store.upsertModel({ modelId: MODEL, entityRef: ENTITY, productionVersion: '1.1.0', activeSlot: 'blue' });
-    await store.upsertSlot(MODEL, { slot: 'blue', version: '1.1.0', endpoint, state: 'running', trafficWeight: 100 });
+    await store.upsertModel({
+      modelId: MODEL,
+      entityRef: ENTITY,
+      productionVersion: '1.1.0',
+      activeSlot: 'blue',
+    });
+    await store.upsertSlot(MODEL, {
+      slot: 'blue',
+      version: '1.1.0',
+      endpoint,
+      state: 'running',
+      trafficWeight: 100,
+    });
   });
 
   afterEach(async () => {
@@ -100,17 +134,19 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     const [scrape] = createMetricSources({
       config: new ConfigReader({}),
       costPerRequest: ({ requests, window }) =>
-        requests > 0 ? (0.1 * (window.to.getTime() - window.from.getTime())) / 3_600_000 / requests : undefined,
+        requests > 0
+          ? (0.1 * (window.to.getTime() - window.from.getTime())) /
+            3_600_000 /
+            requests
+          : undefined,
     });
-    return new MonitoringService({
-      catalog: catalogServiceMock({ entities: [entity] }),
-      auth: mockServices.auth(),
+    return new DefaultMonitoringService({
+      models: testModelIndex([entity], { ruleSets: ['default', 'instant'] }),
       logger: mockServices.logger.mock(),
       store,
       metrics: new MetricsStore(knex),
       alerts: new AlertStore(knex, clock),
       evaluator: new RuleEvaluator(clock),
-      specContext: () => ({ ruleSets: ['default', 'instant'] }),
       ruleSets: new Map([
         ['default', DEFAULT_RULE_SET],
         ['instant', instant],
@@ -127,7 +163,10 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
       const response = await fetch(new URL('/v1/predict', endpoint), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: i < bad ? '{"nope": 1}' : JSON.stringify({ input: 'works great, love it' }),
+        body:
+          i < bad
+            ? '{"nope": 1}'
+            : JSON.stringify({ input: 'works great, love it' }),
       });
       await response.arrayBuffer();
     }
@@ -141,21 +180,33 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     const result = await service.tick();
     expect(result.samples).toBeGreaterThan(3);
     // eslint-disable-next-line no-console
-    console.log(`[measure] ${databaseId}: one scrape tick for 1 model: ${Math.round(result.durationMs)} ms, ${result.samples} samples`);
+    console.log(
+      `[measure] ${databaseId}: one scrape tick for 1 model: ${Math.round(
+        result.durationMs,
+      )} ms, ${result.samples} samples`,
+    );
 
     const status = await service.status(
       { kind: 'component', namespace: 'default', name: MODEL },
-      (await mockServices.auth().getOwnServiceCredentials()),
+      await mockServices.auth().getOwnServiceCredentials(),
     );
     const errorRate = status.metrics.find(m => m.metric === 'errorRate')!;
     expect(errorRate.value).toBeCloseTo(20, 0);
     expect(errorRate.level).toBe('critical');
-    expect(status.metrics.find(m => m.metric === 'throughput')?.value).toBeGreaterThan(0);
+    expect(
+      status.metrics.find(m => m.metric === 'throughput')?.value,
+    ).toBeGreaterThan(0);
     expect(status.metrics.find(m => m.metric === 'cpu')?.value).toBeDefined();
     expect(status.status).toBe('critical');
     const alert = status.alerts.find(a => a.alertType === 'high_error_rate');
-    expect(alert).toMatchObject({ state: 'firing', severity: 'critical', slot: 'blue' });
-    expect(result.newlyFiring.map(a => a.alertType)).toContain('high_error_rate');
+    expect(alert).toMatchObject({
+      state: 'firing',
+      severity: 'critical',
+      slot: 'blue',
+    });
+    expect(result.newlyFiring.map(a => a.alertType)).toContain(
+      'high_error_rate',
+    );
 
     // Errors stop: the next tick resolves the alert.
     await traffic(100, 0);
@@ -171,7 +222,11 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     await traffic(50, 0);
     await Promise.all([a.tick(), b.tick()]);
     const rows = await knex('model_ops_samples').where({ model_id: MODEL });
-    const keys = new Set(rows.map(r => `${r.slot}/${r.metric}/${new Date(r.bucket_start).getTime()}`));
+    const keys = new Set(
+      rows.map(
+        r => `${r.slot}/${r.metric}/${new Date(r.bucket_start).getTime()}`,
+      ),
+    );
     expect(rows.length).toBe(keys.size);
     expect(rows.length).toBeGreaterThan(0);
   });

@@ -1,14 +1,10 @@
 import {
-  AuthService,
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
-import { CompoundEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
-import { CatalogService } from '@backstage/plugin-catalog-node';
+import { CompoundEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
 import {
-  ANNOTATION_MODEL_ID,
   AlertRecord,
   AlertState,
   MODEL_METRICS,
@@ -17,29 +13,18 @@ import {
   MetricsResponse,
   ModelMetric,
   ModelSpec,
-  ModelSpecContext,
   ModelStatusResponse,
   RuleSet,
-  isModelEntity,
-  parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
 import { MetricSource, MetricTarget } from '@model-ops/plugin-model-ops-node';
-import { ModelStore } from '../database/ModelStore';
+import type { ModelIndex, ModelStore } from '../models';
+import type { MonitoringService, TickResult } from './types';
 import { AlertStore } from './AlertStore';
 import { MetricsStore } from './MetricsStore';
 import { RuleEvaluator, ruleLevel } from './RuleEvaluator';
 
 const MINUTE = 60_000;
 const ALERT_STATES: AlertState[] = ['pending', 'firing', 'resolved'];
-
-/** What one monitoring tick did. */
-export interface TickResult {
-  models: number;
-  samples: number;
-  newlyFiring: AlertRecord[];
-  resolved: AlertRecord[];
-  durationMs: number;
-}
 
 /**
  * The monitoring capability: a tick collects every model's metrics from its source (one batch
@@ -48,25 +33,17 @@ export interface TickResult {
  *
  * @internal
  */
-export class MonitoringService {
+export class DefaultMonitoringService implements MonitoringService {
   private lastTick?: Date;
-  private readonly costModels = new Map<string, string>();
-
-  /** The cost model a model named at the last tick (`default` before). */
-  costModelFor(modelId: string): string {
-    return this.costModels.get(modelId) ?? 'default';
-  }
 
   constructor(
     private readonly deps: {
-      catalog: CatalogService;
-      auth: AuthService;
+      models: ModelIndex;
       logger: LoggerService;
       store: ModelStore;
       metrics: MetricsStore;
       alerts: AlertStore;
       evaluator: RuleEvaluator;
-      specContext: () => ModelSpecContext;
       ruleSets: Map<string, RuleSet>;
       getMetricSource: (id: string) => MetricSource | undefined;
       /** How often ticks run; values older than three ticks count as stale. */
@@ -83,16 +60,7 @@ export class MonitoringService {
   async tick(): Promise<TickResult> {
     const started = performance.now();
     const now = this.now();
-    const credentials = await this.deps.auth.getOwnServiceCredentials();
-    const { items } = await this.deps.catalog.getEntities(
-      { filter: { [`metadata.annotations.${ANNOTATION_MODEL_ID}`]: CATALOG_FILTER_EXISTS } },
-      { credentials },
-    );
-    const context = this.deps.specContext();
-    const specs = items
-      .map(entity => parseModelSpec(entity, context))
-      .flatMap(result => (result.ok ? [result.spec] : []));
-    for (const spec of specs) this.costModels.set(spec.modelId, spec.costModel);
+    const specs = await this.deps.models.specs();
 
     // Targets: every model with something running, grouped by metric source.
     const bySource = new Map<string, MetricTarget[]>();
@@ -105,19 +73,27 @@ export class MonitoringService {
       list.push({
         modelId: spec.modelId,
         entityRef: spec.entityRef,
-        slots: slots.map(s => ({ slot: s.slot, endpoint: s.endpoint, version: s.version })),
+        slots: slots.map(s => ({
+          slot: s.slot,
+          endpoint: s.endpoint,
+          version: s.version,
+        })),
       });
       bySource.set(spec.metricsSource, list);
     }
     const window = {
-      from: this.lastTick ?? new Date(now.getTime() - this.deps.intervalSeconds * 1000),
+      from:
+        this.lastTick ??
+        new Date(now.getTime() - this.deps.intervalSeconds * 1000),
       to: now,
     };
     let samples = 0;
     for (const [sourceId, targets] of bySource) {
       const source = this.deps.getMetricSource(sourceId);
       if (!source) {
-        this.deps.logger.warn(`No metric source "${sourceId}" for ${targets.length} models`);
+        this.deps.logger.warn(
+          `No metric source "${sourceId}" for ${targets.length} models`,
+        );
         continue;
       }
       try {
@@ -130,7 +106,9 @@ export class MonitoringService {
     this.lastTick = now;
 
     // Rules: the newest values (not stale) against each model's rule set.
-    const since = new Date(now.getTime() - 3 * this.deps.intervalSeconds * 1000 - MINUTE);
+    const since = new Date(
+      now.getTime() - 3 * this.deps.intervalSeconds * 1000 - MINUTE,
+    );
     const latest = await this.deps.metrics.latestMany(
       specs.map(s => s.modelId),
       { since },
@@ -138,7 +116,9 @@ export class MonitoringService {
     const newlyFiring: AlertRecord[] = [];
     const resolved: AlertRecord[] = [];
     for (const spec of specs) {
-      const ruleSet = this.deps.ruleSets.get(spec.rules) ?? this.deps.ruleSets.get('default')!;
+      const ruleSet =
+        this.deps.ruleSets.get(spec.rules) ??
+        this.deps.ruleSets.get('default')!;
       const evaluation = this.deps.evaluator.evaluate({
         modelId: spec.modelId,
         entityRef: spec.entityRef,
@@ -156,16 +136,24 @@ export class MonitoringService {
       await this.deps.alerts.setModelStatus(spec.modelId, evaluation.status);
     }
     const durationMs = performance.now() - started;
-    const summary = `Monitoring tick: ${specs.length} models, ${samples} samples, ${newlyFiring.length} alerts firing, ${resolved.length} resolved, ${Math.round(durationMs)} ms`;
+    const summary = `Monitoring tick: ${
+      specs.length
+    } models, ${samples} samples, ${newlyFiring.length} alerts firing, ${
+      resolved.length
+    } resolved, ${Math.round(durationMs)} ms`;
     if (newlyFiring.length || resolved.length) this.deps.logger.info(summary);
     else this.deps.logger.debug(summary);
     return { models: specs.length, samples, newlyFiring, resolved, durationMs };
   }
 
-  async status(ref: CompoundEntityRef, credentials: BackstageCredentials): Promise<ModelStatusResponse> {
+  async status(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<ModelStatusResponse> {
     const spec = await this.loadSpec(ref, credentials);
     const now = this.now();
-    const ruleSet = this.deps.ruleSets.get(spec.rules) ?? this.deps.ruleSets.get('default')!;
+    const ruleSet =
+      this.deps.ruleSets.get(spec.rules) ?? this.deps.ruleSets.get('default')!;
     const hour = await this.deps.metrics.series(
       spec.modelId,
       MODEL_METRIC_KEYS,
@@ -174,7 +162,12 @@ export class MonitoringService {
       60,
     );
     const [recent, previous] = await Promise.all([
-      this.deps.metrics.average(spec.modelId, MODEL_METRIC_KEYS, new Date(now.getTime() - 10 * MINUTE), now),
+      this.deps.metrics.average(
+        spec.modelId,
+        MODEL_METRIC_KEYS,
+        new Date(now.getTime() - 10 * MINUTE),
+        now,
+      ),
       this.deps.metrics.average(
         spec.modelId,
         MODEL_METRIC_KEYS,
@@ -182,16 +175,20 @@ export class MonitoringService {
         new Date(now.getTime() - 10 * MINUTE),
       ),
     ]);
-    const stale = now.getTime() - (3 * this.deps.intervalSeconds * 1000 + MINUTE);
+    const stale =
+      now.getTime() - (3 * this.deps.intervalSeconds * 1000 + MINUTE);
     let collectedAt: Date | undefined;
     const metrics: MetricStatus[] = hour.map(series => {
       const metric = series.metric as ModelMetric;
       const last = series.points[series.points.length - 1];
-      const fresh = last && new Date(last.t).getTime() >= stale ? last : undefined;
-      if (fresh && (!collectedAt || new Date(fresh.t) > collectedAt)) collectedAt = new Date(fresh.t);
+      const fresh =
+        last && new Date(last.t).getTime() >= stale ? last : undefined;
+      if (fresh && (!collectedAt || new Date(fresh.t) > collectedAt))
+        collectedAt = new Date(fresh.t);
       const rule = ruleSet.rules.find(r => r.metric === metric);
       let level: MetricStatus['level'] = 'unknown';
-      if (fresh !== undefined) level = rule ? ruleLevel(rule, fresh.value) : 'ok';
+      if (fresh !== undefined)
+        level = rule ? ruleLevel(rule, fresh.value) : 'ok';
       const current = recent[metric];
       const before = previous[metric];
       return {
@@ -209,14 +206,19 @@ export class MonitoringService {
       };
     });
     const stored = await this.deps.store.getModel(spec.modelId);
-    const alerts = await this.deps.alerts.list({ modelId: spec.modelId, limit: 50 });
+    const alerts = await this.deps.alerts.list({
+      modelId: spec.modelId,
+      limit: 50,
+    });
     const dayAgo = now.getTime() - 24 * 60 * MINUTE;
     return {
       status: stored?.status ?? 'unknown',
       collectedAt: collectedAt?.toISOString(),
       metrics,
       alerts: alerts.filter(
-        a => a.state !== 'resolved' || (a.resolvedAt && new Date(a.resolvedAt).getTime() >= dayAgo),
+        a =>
+          a.state !== 'resolved' ||
+          (a.resolvedAt && new Date(a.resolvedAt).getTime() >= dayAgo),
       ),
     };
   }
@@ -229,21 +231,32 @@ export class MonitoringService {
     const now = this.now();
     const to = query.to === undefined ? now : new Date(String(query.to));
     const from =
-      query.from === undefined ? new Date(to.getTime() - 60 * MINUTE) : new Date(String(query.from));
-    if (Number.isNaN(from.getTime())) throw new InputError('from must be an ISO 8601 time');
-    if (Number.isNaN(to.getTime())) throw new InputError('to must be an ISO 8601 time');
+      query.from === undefined
+        ? new Date(to.getTime() - 60 * MINUTE)
+        : new Date(String(query.from));
+    if (Number.isNaN(from.getTime()))
+      throw new InputError('from must be an ISO 8601 time');
+    if (Number.isNaN(to.getTime()))
+      throw new InputError('to must be an ISO 8601 time');
     if (from >= to) throw new InputError('from must be before to');
     if (to.getTime() - from.getTime() > 31 * 24 * 60 * MINUTE) {
       throw new InputError('from and to may be at most 31 days apart');
     }
     const step = query.step === undefined ? 60 : Number(query.step);
-    if (step !== 60 && step !== 3600) throw new InputError('step must be 60 or 3600');
+    if (step !== 60 && step !== 3600)
+      throw new InputError('step must be 60 or 3600');
     const spec = await this.loadSpec(ref, credentials);
     return {
       from: from.toISOString(),
       to: to.toISOString(),
       stepSeconds: step,
-      series: await this.deps.metrics.series(spec.modelId, MODEL_METRIC_KEYS, from, to, step),
+      series: await this.deps.metrics.series(
+        spec.modelId,
+        MODEL_METRIC_KEYS,
+        from,
+        to,
+        step,
+      ),
     };
   }
 
@@ -267,23 +280,21 @@ export class MonitoringService {
   async openAlertCounts(modelIds: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     if (modelIds.length === 0) return counts;
-    for (const alert of await this.deps.alerts.list({ modelId: modelIds, state: 'firing' })) {
+    for (const alert of await this.deps.alerts.list({
+      modelId: modelIds,
+      state: 'firing',
+    })) {
       counts.set(alert.modelId, (counts.get(alert.modelId) ?? 0) + 1);
     }
     return counts;
   }
 
-  private async loadSpec(ref: CompoundEntityRef, credentials: BackstageCredentials): Promise<ModelSpec> {
-    const entityRef = stringifyEntityRef(ref);
-    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials });
-    if (!entity) throw new NotFoundError(`No entity ${entityRef} in the catalog`);
-    if (!isModelEntity(entity)) {
-      throw new NotFoundError(`${entityRef} is not a model: it has no model-ops/model-id annotation`);
-    }
-    const result = parseModelSpec(entity, this.deps.specContext());
-    if (!result.spec) {
-      throw new InputError(`${entityRef} has no valid model id`);
-    }
-    return result.spec;
+  private async loadSpec(
+    ref: CompoundEntityRef,
+    credentials: BackstageCredentials,
+  ): Promise<ModelSpec> {
+    // Metrics and alerts are shown even when another annotation has a problem.
+    return (await this.deps.models.resolve(ref, credentials, { lenient: true }))
+      .spec;
   }
 }

@@ -1,3 +1,21 @@
+/**
+ * The monitoring capability: collection ticks over every model's metric source, per-minute
+ * samples with hourly rollups and retention, threshold rules into alert states and the model's
+ * status, and the reads of the Alerts tab.
+ */
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { RuleSet } from '@model-ops/plugin-model-ops-common';
+import { MetricSource } from '@model-ops/plugin-model-ops-node';
+import { Knex } from 'knex';
+import { Capability } from '../lib/tasks';
+import type { ModelIndex, ModelStore } from '../models';
+import { AlertStore } from './AlertStore';
+import { MetricsStore } from './MetricsStore';
+import { DefaultMonitoringService } from './MonitoringService';
+import { RuleEvaluator } from './RuleEvaluator';
+import { MetricsRetentionTask, MonitoringTickTask } from './tasks';
+import { MonitoringOptions, MonitoringService } from './types';
+
 export { MetricsStore, SLOT_AGGREGATION, combineSlots } from './MetricsStore';
 export type { LatestSample } from './MetricsStore';
 export {
@@ -18,3 +36,43 @@ export type {
 } from './RuleEvaluator';
 export { AlertStore } from './AlertStore';
 export type { AppliedTransitions } from './AlertStore';
+export type { MonitoringOptions, MonitoringService, TickResult } from './types';
+
+/**
+ * Creates the monitoring capability: its service, the collection tick and the retention task.
+ *
+ * @internal
+ */
+export function createMonitoring(deps: {
+  knex: Knex;
+  models: ModelIndex;
+  store: ModelStore;
+  logger: LoggerService;
+  ruleSets: Map<string, RuleSet>;
+  getMetricSource: (id: string) => MetricSource | undefined;
+  options: MonitoringOptions;
+}): Capability<MonitoringService> {
+  const metrics = new MetricsStore(deps.knex);
+  const service = new DefaultMonitoringService({
+    models: deps.models,
+    logger: deps.logger,
+    store: deps.store,
+    metrics,
+    alerts: new AlertStore(deps.knex),
+    evaluator: new RuleEvaluator(),
+    ruleSets: deps.ruleSets,
+    getMetricSource: deps.getMetricSource,
+    intervalSeconds: deps.options.intervalSeconds,
+  });
+  return {
+    service,
+    tasks: [
+      new MonitoringTickTask(service, deps.options.schedule),
+      new MetricsRetentionTask(
+        metrics,
+        deps.options.retentionSchedule,
+        deps.options,
+      ),
+    ],
+  };
+}

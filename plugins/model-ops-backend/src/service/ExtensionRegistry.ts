@@ -33,6 +33,16 @@ export class ExtensionRegistry {
     }
   }
 
+  /** Adds built-in runtimes whose id no module has taken: a module's runtime wins. */
+  addDefaultRuntimes(runtimes: ModelRuntime[]) {
+    this.addRuntimes(runtimes.filter(r => !this.runtimes.has(r.id)));
+  }
+
+  /** Adds built-in metric sources whose id no module has taken. */
+  addDefaultMetricSources(sources: MetricSource[]) {
+    this.addMetricSources(sources.filter(s => !this.metricSources.has(s.id)));
+  }
+
   runtimeIds(): string[] {
     return [...this.runtimes.keys()];
   }
@@ -63,7 +73,9 @@ export class ExtensionRegistry {
     what: string,
   ) {
     if (map.has(item.id)) {
-      throw new Error(`A Model Ops ${what} with id "${item.id}" was added twice`);
+      throw new Error(
+        `A Model Ops ${what} with id "${item.id}" was added twice`,
+      );
     }
     map.set(item.id, item);
   }

@@ -159,7 +159,9 @@ describe('ScrapeMetricSource', () => {
   it('reads user satisfaction and feature usage only from servers that report them', async () => {
     const { servers, clock, source } = setup();
     const extra = (uses: number) =>
-      `${demoText({ requests: { '200': 10 } })}# TYPE model_user_satisfaction gauge
+      `${demoText({
+        requests: { '200': 10 },
+      })}# TYPE model_user_satisfaction gauge
 model_user_satisfaction{channel="web"} 80
 model_user_satisfaction{channel="app"} 90
 # TYPE model_feature_usage_total counter
@@ -177,7 +179,10 @@ model_feature_usage_total{feature="batch"} ${uses * 2}
     expect(second.userSatisfaction).toBe(85);
 
     // The demo server reports neither: they are left out, never invented.
-    servers.bodies.set(`${URL_A}/metrics`, demoText({ requests: { '200': 20 } }));
+    servers.bodies.set(
+      `${URL_A}/metrics`,
+      demoText({ requests: { '200': 20 } }),
+    );
     clock.advance(10);
     const plain = byMetric(await source.collect(targets, WINDOW));
     expect(plain).not.toHaveProperty('userSatisfaction');

@@ -420,7 +420,10 @@ export class ScrapeMetricSource implements MetricSource {
       if (delta.cpuSeconds !== undefined) {
         add('cpu', (delta.cpuSeconds / seconds / this.#cpuCores) * 100);
       }
-      if (current.featureUses !== undefined && previous.featureUses !== undefined) {
+      if (
+        current.featureUses !== undefined &&
+        previous.featureUses !== undefined
+      ) {
         const uses = current.featureUses - previous.featureUses;
         add('featureUsage', (uses >= 0 ? uses : current.featureUses) / seconds);
       }

@@ -1,7 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { Config } from '@backstage/config';
+import { Config, ConfigReader } from '@backstage/config';
 import path from 'node:path';
-import { resolveLocalStateDir } from '../runtimes/local/options';
+import { resolveLocalStateDir } from '../runtimes/local';
 import { FetchFunction } from './http';
 import {
   PrometheusMetricSource,
@@ -134,13 +134,52 @@ export function readPrometheusOptions(
 }
 
 /**
+ * `modelOps.metrics` as read: the scrape source's options (with the disk path and the local
+ * state folder resolved) and the Prometheus source's, when a base URL is set.
+ *
+ * @internal
+ */
+export interface MetricSourceSettings {
+  scrape: Omit<ScrapeConfig, 'diskPath'> & {
+    diskPath?: string;
+    localStateDir: string;
+  };
+  prometheus?: PrometheusMetricSourceOptions;
+}
+
+/**
+ * Reads `modelOps.metrics`; the one reader of those keys.
+ *
+ * @internal
+ */
+export function readMetricSourceSettings(
+  config: Config,
+  workingDirectory: string = process.cwd(),
+): MetricSourceSettings {
+  const metrics = config.getOptionalConfig('modelOps.metrics');
+  const scrape = readScrapeOptions(metrics);
+  return {
+    scrape: {
+      ...scrape,
+      diskPath: scrape.diskPath
+        ? path.resolve(workingDirectory, scrape.diskPath)
+        : undefined,
+      localStateDir: resolveLocalStateDir(config, workingDirectory),
+    },
+    prometheus: readPrometheusOptions(metrics),
+  };
+}
+
+/**
  * The built-in metric sources as configured: `scrape` (unless `modelOps.metrics.scrape.enabled`
  * is false) and `prometheus` (when `modelOps.metrics.prometheus.baseUrl` is set).
  *
  * @public
  */
 export function createMetricSources(options: {
-  config: Config;
+  /** The settings as read by {@link readMetricSourceSettings}, or the config to read them from. */
+  settings?: MetricSourceSettings;
+  config?: Config;
   logger?: LoggerService;
   /** Gives `costPerRequest`; without it that metric is left out. */
   costPerRequest?: CostPerRequestFunction;
@@ -149,20 +188,27 @@ export function createMetricSources(options: {
   fetch?: FetchFunction;
   now?: () => Date;
 }): Array<ScrapeMetricSource | PrometheusMetricSource> {
-  const { config, logger, costPerRequest, fetch: fetchFn, now } = options;
-  const metrics = config.getOptionalConfig('modelOps.metrics');
+  const { logger, costPerRequest, fetch: fetchFn, now } = options;
+  const settings =
+    options.settings ??
+    readMetricSourceSettings(
+      options.config ?? new ConfigReader({}),
+      options.workingDirectory ?? process.cwd(),
+    );
   const sources: Array<ScrapeMetricSource | PrometheusMetricSource> = [];
-  const scrape = readScrapeOptions(metrics);
+  const scrape = settings.scrape;
   if (scrape.enabled) {
-    const { enabled: _enabled, diskPath, ...rest } = scrape;
-    const disk = diskPath
-      ? path.resolve(options.workingDirectory ?? process.cwd(), diskPath)
-      : undefined;
+    const {
+      enabled: _enabled,
+      diskPath: disk,
+      localStateDir,
+      ...rest
+    } = scrape;
     sources.push(
       new ScrapeMetricSource({
         ...withoutUndefined(rest),
         ...(disk ? { diskPaths: () => [disk] } : {}),
-        localStateDir: resolveLocalStateDir(config, options.workingDirectory),
+        localStateDir,
         costPerRequest,
         logger,
         fetch: fetchFn,
@@ -170,7 +216,7 @@ export function createMetricSources(options: {
       }),
     );
   }
-  const prometheus = readPrometheusOptions(metrics);
+  const prometheus = settings.prometheus;
   if (prometheus) {
     sources.push(
       new PrometheusMetricSource({

@@ -15,7 +15,11 @@ export type {
   PrometheusMetricSourceOptions,
   PrometheusQueries,
 } from './PrometheusMetricSource';
-export { createMetricSources } from './createMetricSources';
+export {
+  createMetricSources,
+  readMetricSourceSettings,
+} from './createMetricSources';
+export type { MetricSourceSettings } from './createMetricSources';
 export type { CostPerRequestFunction, ErrorStatuses } from './types';
 export type { FetchFunction } from './http';
 export { histogramQuantile } from './histogramQuantile';

@@ -1,7 +1,8 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
 import fs from 'node:fs';
 import { Knex } from 'knex';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
@@ -41,34 +42,100 @@ const TABLES: Record<string, string[]> = {
     'last_deployed_at',
   ],
   model_ops_runs: [
-    'id', 'model_id', 'entity_ref', 'kind', 'version', 'artifact_uri', 'sha256', 'config',
-    'strategy', 'runtime', 'rules', 'canary', 'canary_command', 'status', 'stage', 'previous_version', 'error', 'created_by',
-    'cancel_requested', 'lease_owner', 'lease_expires_at', 'created_at', 'started_at',
+    'id',
+    'model_id',
+    'entity_ref',
+    'kind',
+    'version',
+    'artifact_uri',
+    'sha256',
+    'config',
+    'strategy',
+    'runtime',
+    'rules',
+    'canary',
+    'canary_command',
+    'status',
+    'stage',
+    'previous_version',
+    'error',
+    'created_by',
+    'cancel_requested',
+    'lease_owner',
+    'lease_expires_at',
+    'created_at',
+    'started_at',
     'finished_at',
   ],
   model_ops_run_stages: [
-    'run_id', 'name', 'position', 'status', 'started_at', 'finished_at', 'checks', 'errors',
+    'run_id',
+    'name',
+    'position',
+    'status',
+    'started_at',
+    'finished_at',
+    'checks',
+    'errors',
     'metrics',
   ],
-  model_ops_samples: ['model_id', 'slot', 'metric', 'bucket_start', 'value', 'sampled_at'],
+  model_ops_samples: [
+    'model_id',
+    'slot',
+    'metric',
+    'bucket_start',
+    'value',
+    'sampled_at',
+  ],
   model_ops_samples_hourly: [
-    'model_id', 'slot', 'metric', 'bucket_start', 'value_avg', 'value_min', 'value_max',
+    'model_id',
+    'slot',
+    'metric',
+    'bucket_start',
+    'value_avg',
+    'value_min',
+    'value_max',
     'sample_count',
   ],
   model_ops_alerts: [
-    'id', 'fingerprint', 'model_id', 'entity_ref', 'alert_type', 'metric', 'slot', 'severity',
-    'state', 'value', 'threshold', 'summary', 'starts_at', 'firing_at', 'resolved_at',
-    'acknowledged_by', 'acknowledged_at', 'updated_at',
+    'id',
+    'fingerprint',
+    'model_id',
+    'entity_ref',
+    'alert_type',
+    'metric',
+    'slot',
+    'severity',
+    'state',
+    'value',
+    'threshold',
+    'summary',
+    'starts_at',
+    'firing_at',
+    'resolved_at',
+    'acknowledged_by',
+    'acknowledged_at',
+    'updated_at',
   ],
   model_ops_switches: [
-    'id', 'model_id', 'kind', 'from_slot', 'to_slot', 'from_version', 'to_version',
-    'requested_by', 'reason', 'run_id', 'status', 'error', 'checks', 'started_at', 'finished_at',
+    'id',
+    'model_id',
+    'kind',
+    'from_slot',
+    'to_slot',
+    'from_version',
+    'to_version',
+    'requested_by',
+    'reason',
+    'run_id',
+    'status',
+    'error',
+    'checks',
+    'started_at',
+    'finished_at',
   ],
 };
 
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 /** Every table in the database but knex's own bookkeeping. */
 async function allTables(knex: Knex): Promise<string[]> {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { findRepoRoot } from '../../runtimes/local/options';
+import { findRepoRoot } from '../../runtimes/local';
 
 export const repoRoot = findRepoRoot(__dirname);
 export const MODEL_SERVER = path.join(

@@ -1,15 +1,15 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { ConflictError, InputError } from '@backstage/errors';
 import { STAGE_NAMES } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
-import { applyDatabaseMigrations } from '../database/DatabaseModelStore';
+import { applyDatabaseMigrations } from '../models';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { DatabaseRunStore } from './DatabaseRunStore';
 import { NewRun, RunStore } from './RunStore';
 
 jest.setTimeout(60_000);
 
-const databases = TestDatabases.create({
-  ids: ['POSTGRES_18', 'POSTGRES_15', 'SQLITE_3'],
-});
+const databases = createTestDatabases();
 
 function newRun(id: string, overrides: Partial<NewRun> = {}): NewRun {
   return {
@@ -18,7 +18,10 @@ function newRun(id: string, overrides: Partial<NewRun> = {}): NewRun {
     entityRef: 'component:default/sentiment-classifier',
     kind: 'deploy',
     version: '1.1.0',
-    artifact: { uri: 'file:examples/models/sentiment-classifier/1.1.0', sha256: 'a'.repeat(64) },
+    artifact: {
+      uri: 'file:examples/models/sentiment-classifier/1.1.0',
+      sha256: 'a'.repeat(64),
+    },
     config: {},
     strategy: 'recreate',
     runtime: 'local',
@@ -28,7 +31,8 @@ function newRun(id: string, overrides: Partial<NewRun> = {}): NewRun {
 }
 
 /** Ids sort in creation order so that ties on created_at are still deterministic. */
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const id = (n: number) =>
+  `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
   let knex: Knex;
@@ -39,7 +43,7 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
     knex = await databases.init(databaseId as TestDatabaseId);
     await applyDatabaseMigrations(knex);
     clock = new Date('2026-11-26T08:00:00.000Z');
-    store = new RunStore(knex, () => clock);
+    store = DatabaseRunStore.create({ knex, now: () => clock });
   });
 
   const advance = (ms: number) => {
@@ -79,7 +83,10 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
   it('allows a new run once the active one has ended', async () => {
     await store.createRun(newRun(id(1)));
     const claimed = await store.claimNextRun('a', 30_000);
-    await store.updateRun(claimed!.id, 'a', { status: 'failed', finishedAt: clock });
+    await store.updateRun(claimed!.id, 'a', {
+      status: 'failed',
+      finishedAt: clock,
+    });
     await expect(store.createRun(newRun(id(2)))).resolves.toMatchObject({
       status: 'pending',
     });
@@ -102,7 +109,9 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
     expect(second?.leaseOwner).toBe('worker-b');
     // Worker a comes back: it can neither renew nor write.
     expect(await store.renewLease(id(1), 'worker-a', 30_000)).toBe(false);
-    expect(await store.updateRun(id(1), 'worker-a', { status: 'failed' })).toBe(false);
+    expect(await store.updateRun(id(1), 'worker-a', { status: 'failed' })).toBe(
+      false,
+    );
     expect((await store.getRun(id(1)))?.status).toBe('pending');
   });
 
@@ -120,18 +129,30 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
       status: 'failed',
       startedAt: new Date('2026-11-26T08:00:01.000Z'),
       finishedAt: new Date('2026-11-26T08:00:04.500Z'),
-      checks: [{ name: 'functional: praise', ok: false, detail: 'expected positive', at: clock.toISOString() }],
+      checks: [
+        {
+          name: 'functional: praise',
+          ok: false,
+          detail: 'expected positive',
+          at: clock.toISOString(),
+        },
+      ],
       errors: ['1 of 10 functional cases failed'],
       metrics: { p95Ms: 3.2, functionalFailed: 1 },
     });
-    const stage = (await store.getRun(id(1)))!.stages.find(s => s.name === 'testing')!;
+    const stage = (await store.getRun(id(1)))!.stages.find(
+      s => s.name === 'testing',
+    )!;
     expect(stage).toMatchObject({
       status: 'failed',
       durationMs: 3500,
       errors: ['1 of 10 functional cases failed'],
       metrics: { p95Ms: 3.2, functionalFailed: 1 },
     });
-    expect(stage.checks[0]).toMatchObject({ name: 'functional: praise', ok: false });
+    expect(stage.checks[0]).toMatchObject({
+      name: 'functional: praise',
+      ok: false,
+    });
   });
 
   it('cancels only active runs', async () => {
@@ -147,7 +168,10 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
     for (let n = 1; n <= 5; n++) {
       await store.createRun(newRun(id(n), { version: `1.0.${n}` }));
       await store.claimNextRun('a', 1000);
-      await store.updateRun(id(n), 'a', { status: 'succeeded', finishedAt: clock });
+      await store.updateRun(id(n), 'a', {
+        status: 'succeeded',
+        finishedAt: clock,
+      });
       await store.releaseLease(id(n), 'a');
       advance(1000);
     }
@@ -174,7 +198,10 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
     for (const [n, version] of versions.entries()) {
       await store.createRun(newRun(id(n + 1), { version }));
       await store.claimNextRun('a', 1000);
-      await store.updateRun(id(n + 1), 'a', { status: 'succeeded', finishedAt: clock });
+      await store.updateRun(id(n + 1), 'a', {
+        status: 'succeeded',
+        finishedAt: clock,
+      });
       await store.releaseLease(id(n + 1), 'a');
       advance(1000);
     }

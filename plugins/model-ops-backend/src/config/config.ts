@@ -1,0 +1,325 @@
+import {
+  LoggerService,
+  SchedulerServiceTaskScheduleDefinition,
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+} from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { HumanDuration } from '@backstage/types';
+import path from 'node:path';
+import { readPipelineOptions } from './pipeline';
+import { DEFAULT_CANARY_OPTIONS } from '../deployments';
+import type { CanaryOptions, PipelineOptions } from '../deployments';
+import type { SwitchOptions } from '../environments';
+import type { ModelIndexOptions } from '../models';
+import {
+  LocalRuntimeSettings,
+  readLocalRuntimeSettings,
+} from '../runtimes/local';
+import {
+  KubernetesRuntimeSettings,
+  readKubernetesRuntimeSettings,
+} from '../runtimes/kubernetes';
+import { MetricSourceSettings, readMetricSourceSettings } from '../sources';
+import { RulesOptions, readRulesConfig } from './rules';
+
+/**
+ * All of `modelOps.*` (and the `kubernetes` clusters the kubernetes runtime uses), read and
+ * checked once at start-up into the options each capability's factory takes.
+ *
+ * @internal
+ */
+export interface ModelOpsConfig extends RulesOptions {
+  models: ModelIndexOptions;
+  pipeline: PipelineOptions;
+  /** The JSON file of artifacts offered in the Deploy dialog, resolved. */
+  artifactIndexFile?: string;
+  reconcileSchedule: SchedulerServiceTaskScheduleDefinition;
+  canary: CanaryOptions;
+  environments: Omit<SwitchOptions, 'inputs'> & {
+    cooldownSchedule: SchedulerServiceTaskScheduleDefinition;
+  };
+  demo: {
+    bootstrap: boolean;
+    version: string;
+    schedule: SchedulerServiceTaskScheduleDefinition;
+  };
+  monitoring: {
+    schedule: SchedulerServiceTaskScheduleDefinition;
+    /** The tick's frequency in seconds: values older than three ticks are stale. */
+    intervalSeconds: number;
+    sampleRetentionDays: number;
+    rollupRetentionDays: number;
+    retentionSchedule: SchedulerServiceTaskScheduleDefinition;
+  };
+  metrics: MetricSourceSettings;
+  local: LocalRuntimeSettings;
+  /** Undefined when no cluster is configured. */
+  kubernetes?: KubernetesRuntimeSettings;
+}
+
+/** The defaults of every task's schedule, overridable in config. */
+export const DEFAULT_SCHEDULES = {
+  models: {
+    frequency: { seconds: 30 },
+    timeout: { minutes: 2 },
+    initialDelay: { seconds: 0 },
+  },
+  monitoring: { frequency: { seconds: 60 }, timeout: { minutes: 5 } },
+  retention: {
+    frequency: { minutes: 30 },
+    timeout: { minutes: 10 },
+    initialDelay: { minutes: 1 },
+  },
+  reconcile: {
+    frequency: { seconds: 30 },
+    timeout: { minutes: 5 },
+    initialDelay: { seconds: 2 },
+  },
+  cooldown: {
+    frequency: { seconds: 15 },
+    timeout: { minutes: 2 },
+    initialDelay: { seconds: 15 },
+  },
+  demo: {
+    frequency: { seconds: 15 },
+    timeout: { minutes: 2 },
+    initialDelay: { seconds: 5 },
+  },
+} satisfies Record<string, SchedulerServiceTaskScheduleDefinition>;
+
+/** The defaults of the canary analysis. */
+export const DEFAULT_CANARY: CanaryOptions = DEFAULT_CANARY_OPTIONS;
+
+/** The defaults of a traffic switch. */
+export const DEFAULT_SWITCH = {
+  probes: 10,
+  healthWatchSeconds: 10,
+  watchIntervalMs: 50,
+  warmSeconds: 300,
+};
+
+function schedule(
+  config: Config,
+  key: string,
+  fallback: SchedulerServiceTaskScheduleDefinition,
+): SchedulerServiceTaskScheduleDefinition {
+  if (!config.has(key)) return fallback;
+  try {
+    return readSchedulerServiceTaskScheduleDefinitionFromConfig(
+      config.getConfig(key),
+    );
+  } catch (error) {
+    throw new Error(`Invalid schedule at ${key}: ${(error as Error).message}`);
+  }
+}
+
+function number(
+  config: Config,
+  key: string,
+  fallback: number,
+  check: { min?: number; max?: number; integer?: boolean; above?: number } = {},
+): number {
+  const value = config.getOptionalNumber(key);
+  if (value === undefined) return fallback;
+  const problems: string[] = [];
+  if (check.integer && !Number.isInteger(value))
+    problems.push('a whole number');
+  if (check.above !== undefined && !(value > check.above))
+    problems.push(`above ${check.above}`);
+  if (check.min !== undefined && value < check.min)
+    problems.push(`at least ${check.min}`);
+  if (check.max !== undefined && value > check.max)
+    problems.push(`at most ${check.max}`);
+  if (problems.length) {
+    throw new Error(
+      `Invalid value ${value} at ${key}: expected ${problems.join(', ')}`,
+    );
+  }
+  return value;
+}
+
+function frequencySeconds(
+  definition: SchedulerServiceTaskScheduleDefinition,
+): number {
+  const frequency = definition.frequency as
+    | HumanDuration
+    | { cron: string }
+    | { trigger: string };
+  if ('cron' in frequency || 'trigger' in frequency) return 60;
+  const d = frequency as HumanDuration;
+  const seconds =
+    (d.milliseconds ?? 0) / 1000 +
+    (d.seconds ?? 0) +
+    (d.minutes ?? 0) * 60 +
+    (d.hours ?? 0) * 3600 +
+    (d.days ?? 0) * 86400 +
+    (d.weeks ?? 0) * 604800;
+  return seconds > 0 ? seconds : 60;
+}
+
+function readCanary(config: Config): CanaryOptions {
+  const raw = config.getOptional('modelOps.canary.steps');
+  const steps = Array.isArray(raw) ? raw : undefined;
+  const rising =
+    steps !== undefined &&
+    steps.length > 0 &&
+    steps.every(
+      (s, i) =>
+        typeof s === 'number' &&
+        s > 0 &&
+        s <= 100 &&
+        (i === 0 || s > (steps[i - 1] as number)),
+    ) &&
+    steps[steps.length - 1] === 100;
+  if (raw !== undefined && !rising) {
+    throw new Error(
+      'Invalid modelOps.canary.steps: expected rising percentages above 0 that end at 100, e.g. [10, 50, 100]',
+    );
+  }
+  return {
+    steps: (steps as number[] | undefined) ?? DEFAULT_CANARY.steps,
+    stepSeconds: number(
+      config,
+      'modelOps.canary.stepSeconds',
+      DEFAULT_CANARY.stepSeconds,
+      { above: 0 },
+    ),
+    analysisIntervalMs: number(
+      config,
+      'modelOps.canary.analysisIntervalMs',
+      DEFAULT_CANARY.analysisIntervalMs,
+      { min: 0 },
+    ),
+    maxLatencyRatio: number(
+      config,
+      'modelOps.canary.maxLatencyRatio',
+      DEFAULT_CANARY.maxLatencyRatio,
+      {
+        min: 1,
+      },
+    ),
+    maxErrorRateIncreasePct: number(
+      config,
+      'modelOps.canary.maxErrorRateIncreasePct',
+      DEFAULT_CANARY.maxErrorRateIncreasePct,
+      { min: 0, max: 100 },
+    ),
+  };
+}
+
+/**
+ * Reads and validates the whole configuration once. A bad value fails the start with the key
+ * and what is allowed; nothing is silently defaulted.
+ *
+ * @internal
+ */
+export async function readModelOpsConfig(
+  config: Config,
+  options: { workingDirectory?: string; logger?: LoggerService } = {},
+): Promise<ModelOpsConfig> {
+  const workingDirectory = options.workingDirectory ?? process.cwd();
+  const rules = readRulesConfig(config);
+  const pipeline = await readPipelineOptions(config, workingDirectory);
+  const artifactIndex = config.getOptionalString('modelOps.artifacts.index');
+  const monitoringSchedule = schedule(
+    config,
+    'modelOps.monitoring.schedule',
+    DEFAULT_SCHEDULES.monitoring,
+  );
+  return {
+    ...rules,
+    models: {
+      schedule: schedule(
+        config,
+        'modelOps.models.refreshSchedule',
+        DEFAULT_SCHEDULES.models,
+      ),
+      maxAgeMs:
+        number(config, 'modelOps.models.maxAgeSeconds', 60, { above: 0 }) *
+        1000,
+    },
+    pipeline,
+    artifactIndexFile: artifactIndex
+      ? path.resolve(pipeline.fileRoot, artifactIndex)
+      : undefined,
+    reconcileSchedule: schedule(
+      config,
+      'modelOps.pipeline.reconcileSchedule',
+      DEFAULT_SCHEDULES.reconcile,
+    ),
+    canary: readCanary(config),
+    environments: {
+      probes: number(
+        config,
+        'modelOps.environments.probes',
+        DEFAULT_SWITCH.probes,
+        {
+          integer: true,
+          min: 1,
+        },
+      ),
+      healthWatchSeconds: number(
+        config,
+        'modelOps.environments.healthWatchSeconds',
+        DEFAULT_SWITCH.healthWatchSeconds,
+        { min: 0 },
+      ),
+      watchIntervalMs: number(
+        config,
+        'modelOps.environments.watchIntervalMs',
+        DEFAULT_SWITCH.watchIntervalMs,
+        { min: 0 },
+      ),
+      warmSeconds: number(
+        config,
+        'modelOps.environments.warmSeconds',
+        DEFAULT_SWITCH.warmSeconds,
+        {
+          min: 0,
+        },
+      ),
+      cooldownSchedule: schedule(
+        config,
+        'modelOps.environments.cooldownSchedule',
+        DEFAULT_SCHEDULES.cooldown,
+      ),
+    },
+    demo: {
+      bootstrap: config.getOptionalBoolean('modelOps.demo.bootstrap') ?? false,
+      version: config.getOptionalString('modelOps.demo.version') ?? '1.0.0',
+      schedule: schedule(
+        config,
+        'modelOps.demo.schedule',
+        DEFAULT_SCHEDULES.demo,
+      ),
+    },
+    monitoring: {
+      schedule: monitoringSchedule,
+      intervalSeconds: frequencySeconds(monitoringSchedule),
+      sampleRetentionDays: number(
+        config,
+        'modelOps.monitoring.sampleRetentionDays',
+        7,
+        { above: 0 },
+      ),
+      rollupRetentionDays: number(
+        config,
+        'modelOps.monitoring.rollupRetentionDays',
+        90,
+        {
+          above: 0,
+        },
+      ),
+      retentionSchedule: schedule(
+        config,
+        'modelOps.monitoring.retentionSchedule',
+        DEFAULT_SCHEDULES.retention,
+      ),
+    },
+    metrics: readMetricSourceSettings(config, workingDirectory),
+    local: readLocalRuntimeSettings(config, { workingDirectory }),
+    kubernetes: readKubernetesRuntimeSettings(config, {
+      logger: options.logger,
+    }),
+  };
+}

@@ -1,0 +1,257 @@
+import {
+  CanaryAnalysis,
+  CanaryState,
+} from '@model-ops/plugin-model-ops-common';
+import {
+  ProbeFigures,
+  ProbeSample,
+  probe,
+  round,
+  summarize,
+} from '../../lib/probe';
+import { isSwitchFailure } from '../ProductionSwitch';
+import { throwIfAborted } from '../StageRecorder';
+import { deployToSlot, emptySlot, otherColor, recordVersion } from './shared';
+import {
+  ProductionContext,
+  ProductionOutcome,
+  ProductionStrategy,
+} from './types';
+
+type Side = CanaryAnalysis['canary'];
+
+const figures = (f: ProbeFigures): Side => ({
+  requests: f.requests,
+  errorRatePct: round(f.errorRatePct),
+  p95Ms: round(f.p95Ms),
+});
+
+/**
+ * Canary: the new version goes to the idle color, then takes a growing share of traffic step by
+ * step. At each step production-like requests go through the production endpoint and are told
+ * apart by `x-model-version`; the canary's error rate and p95 are checked against the rules and
+ * against the stable color. A breach, or a manual abort, returns all traffic to the stable color
+ * (the run ends rolled_back); the last step, or a manual promote, switches to the canary for good.
+ *
+ * @internal
+ */
+export class CanaryStrategy implements ProductionStrategy {
+  readonly name = 'canary' as const;
+
+  canDeploy(ctx: ProductionContext): boolean {
+    return Boolean(ctx.switching && ctx.active && ctx.previousVersion);
+  }
+
+  async deploy(ctx: ProductionContext): Promise<ProductionOutcome> {
+    const { run, recorder, canary: options } = ctx;
+    const active = ctx.active!;
+    const previousVersion = ctx.previousVersion!;
+    const idle = otherColor(active);
+    const state: CanaryState = {
+      runId: run.id,
+      version: run.version,
+      slot: idle,
+      steps: options.steps,
+      step: 0,
+      weight: 0,
+      status: 'progressing',
+      analyses: [],
+    };
+    await recorder.metric({ strategy: 'canary', slot: idle });
+    await ctx.saveCanary(state);
+
+    const canaryEndpoint = await deployToSlot(ctx, idle);
+    await ctx.markSlot(idle, run.version, 'running', 0);
+    await recorder.check(
+      `deploy ${idle}`,
+      true,
+      `canary ${run.version} at ${canaryEndpoint}`,
+    );
+    await ctx.reached('deployed-idle');
+    const description = await ctx.runtime.describe({ model: ctx.model });
+    const endpoint = description.productionEndpoint!;
+    const inputs = ctx.verificationInputs.length
+      ? ctx.verificationInputs
+      : ['canary probe'];
+
+    const abort = async (reason: string): Promise<ProductionOutcome> => {
+      await ctx.runtime.setTraffic({
+        model: ctx.model,
+        weights: { [active]: 100, [idle]: 0 },
+      });
+      state.status = 'aborted';
+      state.weight = 0;
+      await ctx.saveCanary(state);
+      await recorder.check(
+        'canary-abort',
+        true,
+        `traffic back to ${active} (${previousVersion}): ${reason}`,
+      );
+      recorder.errors.push(`Canary aborted: ${reason}`);
+      await ctx.switching!.recordAbort({
+        modelId: run.modelId,
+        from: idle,
+        to: active,
+        fromVersion: run.version,
+        toVersion: previousVersion,
+        runId: run.id,
+        reason,
+      });
+      await emptySlot(ctx, idle);
+      await recordVersion(ctx, 'failed');
+      return { status: 'rolled_back', previousVersion };
+    };
+
+    for (let index = 0; index < options.steps.length; index++) {
+      const weight = options.steps[index];
+      if (weight >= 100) break;
+      state.step = index;
+      state.weight = weight;
+      await ctx.runtime.setTraffic({
+        model: ctx.model,
+        weights: { [idle]: weight, [active]: 100 - weight },
+      });
+      await ctx.markSlot(idle, run.version, 'running', weight);
+      await ctx.saveCanary(state);
+      await ctx.reached('traffic-set');
+
+      // A command given by hand ends the step early; it is looked for every ten requests.
+      let command: 'promote' | 'abort' | undefined;
+      const commanded = new AbortController();
+      const step = await probe({
+        endpoint,
+        inputs,
+        durationMs: options.stepSeconds * 1000,
+        intervalMs: options.analysisIntervalMs,
+        signal: AbortSignal.any([ctx.signal, commanded.signal]),
+        onSample: async (_, i) => {
+          if ((i + 1) % 10 === 0) {
+            command = await ctx.takeCanaryCommand();
+            if (command) commanded.abort();
+          }
+        },
+      });
+      throwIfAborted(ctx.signal);
+      command = command ?? (await ctx.takeCanaryCommand());
+      const analysis = this.analyse(ctx, index, weight, step.samples);
+      state.analyses.push(analysis);
+      await ctx.saveCanary(state);
+      const { canary, stable, reasons } = analysis;
+      await recorder.check(
+        `canary ${weight} %`,
+        analysis.ok,
+        `canary ${canary.requests} requests, ${
+          canary.errorRatePct
+        } % errors, p95 ${canary.p95Ms} ms; stable ${
+          stable.requests
+        } requests, ${stable.errorRatePct} % errors, p95 ${stable.p95Ms} ms${
+          reasons.length ? `: ${reasons.join('; ')}` : ''
+        }`,
+      );
+      if (command === 'abort') return abort('aborted by hand');
+      if (!analysis.ok && command !== 'promote')
+        return abort(reasons.join('; '));
+      if (command === 'promote') {
+        await recorder.check(
+          'canary-promote',
+          true,
+          `promoted by hand at ${weight} %`,
+        );
+        break;
+      }
+    }
+
+    // Promotion: the canary color takes all traffic, verified and watched like any switch.
+    state.step = options.steps.length - 1;
+    state.weight = 100;
+    await ctx.saveCanary(state);
+    try {
+      const record = await ctx.switching!.switch({
+        runtime: ctx.runtime,
+        model: ctx.model,
+        kind: 'canary-promotion',
+        from: active,
+        to: idle,
+        fromVersion: previousVersion,
+        toVersion: run.version,
+        limits: ctx.switching!.healthLimits(run.rules),
+        requestedBy: run.createdBy,
+        reason: `canary of ${run.version} (run ${run.id})`,
+        runId: run.id,
+        onCheck: c =>
+          recorder.check(`promotion: ${c.name}`, c.ok, c.detail, c.durationMs),
+        onStep: reached => ctx.reached(reached),
+      });
+      await recorder.metric({ switchMs: record.durationMs ?? 0 });
+    } catch (error) {
+      if (!isSwitchFailure(error)) throw error;
+      state.status = 'aborted';
+      await ctx.saveCanary(state);
+      recorder.errors.push(error.message);
+      await emptySlot(ctx, idle);
+      return {
+        status:
+          error.record?.status === 'rolled_back' ? 'rolled_back' : 'failed',
+      };
+    }
+    state.status = 'promoted';
+    await ctx.saveCanary(state);
+    await ctx.markSlot(idle, run.version, 'running', 100);
+    await recordVersion(ctx, 'deployed');
+    return { status: 'succeeded', previousVersion };
+  }
+
+  /** Judges one step: the canary's answers against the rules and against the stable color's. */
+  private analyse(
+    ctx: ProductionContext,
+    index: number,
+    weight: number,
+    samples: ProbeSample[],
+  ): CanaryAnalysis {
+    const { canary: options } = ctx;
+    const limits = ctx.switching!.healthLimits(ctx.run.rules);
+    const canary = figures(
+      summarize(samples.filter(s => s.version === ctx.run.version)),
+    );
+    const stable = figures(
+      summarize(samples.filter(s => s.version !== ctx.run.version)),
+    );
+    const reasons: string[] = [];
+    if (canary.requests === 0) reasons.push('no request reached the canary');
+    if (canary.errorRatePct > limits.maxErrorRatePct) {
+      reasons.push(
+        `canary error rate ${canary.errorRatePct} % is over the rule's ${limits.maxErrorRatePct} %`,
+      );
+    }
+    if (
+      canary.errorRatePct >
+      stable.errorRatePct + options.maxErrorRateIncreasePct
+    ) {
+      reasons.push(
+        `canary error rate ${canary.errorRatePct} % against stable ${stable.errorRatePct} %`,
+      );
+    }
+    if (canary.p95Ms > limits.maxP95Ms) {
+      reasons.push(
+        `canary p95 ${canary.p95Ms} ms is over the rule's ${limits.maxP95Ms} ms`,
+      );
+    }
+    if (
+      stable.requests > 0 &&
+      canary.p95Ms > stable.p95Ms * options.maxLatencyRatio + 20
+    ) {
+      reasons.push(
+        `canary p95 ${canary.p95Ms} ms against stable ${stable.p95Ms} ms`,
+      );
+    }
+    return {
+      step: index,
+      weight,
+      at: ctx.now().toISOString(),
+      ok: reasons.length === 0,
+      canary,
+      stable,
+      reasons,
+    };
+  }
+}

@@ -1,0 +1,246 @@
+import {
+  AuthService,
+  BackstageCredentials,
+  LoggerService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import {
+  CompoundEntityRef,
+  Entity,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ANNOTATION_MODEL_ID,
+  ModelSpec,
+  ModelSpecContext,
+  parseModelSpec,
+} from '@model-ops/plugin-model-ops-common';
+import { PluginTask } from '../lib/tasks';
+import {
+  IndexedModel,
+  ModelIndex,
+  ModelIndexOptions,
+  ResolvedModel,
+} from './types';
+
+/** The entity fields the plugin reads; the rest of an entity is never fetched. */
+export const MODEL_ENTITY_FIELDS = [
+  'kind',
+  'metadata.uid',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.title',
+  'metadata.description',
+  'metadata.annotations',
+  'spec.owner',
+];
+
+/** The catalog filter that finds models: the id annotation is present. */
+export const MODEL_ENTITY_FILTER = {
+  [`metadata.annotations.${ANNOTATION_MODEL_ID}`]: CATALOG_FILTER_EXISTS,
+};
+
+/**
+ * The {@link ModelIndex} on Backstage's catalog: one streamed read of every model entity per
+ * refresh, with the plugin's own service credentials; readers share it, and concurrent
+ * readers of a stale index share one refresh.
+ *
+ * @internal
+ */
+export class DefaultModelIndex implements ModelIndex {
+  private models: IndexedModel[] = [];
+  private byModelId = new Map<string, IndexedModel>();
+  private refreshedAt?: number;
+  private inFlight?: Promise<void>;
+
+  static create(deps: {
+    catalog: CatalogService;
+    auth: AuthService;
+    logger: LoggerService;
+    specContext: () => ModelSpecContext;
+    options: ModelIndexOptions;
+    now?: () => number;
+  }): DefaultModelIndex {
+    return new DefaultModelIndex(deps);
+  }
+
+  private constructor(
+    private readonly deps: {
+      catalog: CatalogService;
+      auth: AuthService;
+      logger: LoggerService;
+      specContext: () => ModelSpecContext;
+      options: ModelIndexOptions;
+      now?: () => number;
+    },
+  ) {}
+
+  private now(): number {
+    return this.deps.now ? this.deps.now() : Date.now();
+  }
+
+  specContext(): ModelSpecContext {
+    return this.deps.specContext();
+  }
+
+  async list(): Promise<IndexedModel[]> {
+    await this.fresh();
+    return this.models;
+  }
+
+  async specs(): Promise<ModelSpec[]> {
+    return (await this.list()).flatMap(m => (m.spec ? [m.spec] : []));
+  }
+
+  async get(modelId: string): Promise<IndexedModel | undefined> {
+    await this.fresh();
+    return this.byModelId.get(modelId);
+  }
+
+  peek(modelId: string): IndexedModel | undefined {
+    return this.byModelId.get(modelId);
+  }
+
+  async resolve(
+    ref: CompoundEntityRef | string,
+    credentials: BackstageCredentials,
+    options: { field?: string; purpose?: string; lenient?: boolean } = {},
+  ): Promise<ResolvedModel> {
+    const entityRef = typeof ref === 'string' ? ref : stringifyEntityRef(ref);
+    const prefix = options.field ? `${options.field}: ` : '';
+    // Asked with the caller's credentials, so nobody reaches a model they may not see.
+    const entity = await this.getVisible(entityRef, credentials);
+    if (!entity) {
+      throw new NotFoundError(`No entity ${entityRef} in the catalog`);
+    }
+    if (entity.metadata.annotations?.[ANNOTATION_MODEL_ID] === undefined) {
+      const message = `${entityRef} is not a model: it has no ${ANNOTATION_MODEL_ID} annotation`;
+      throw options.field
+        ? new InputError(`${prefix}${message}`)
+        : new NotFoundError(message);
+    }
+    const result = parseModelSpec(entity, this.specContext());
+    if (options.lenient && result.spec) {
+      return {
+        entity,
+        entityRef: stringifyEntityRef(entity),
+        spec: result.spec,
+      };
+    }
+    if (options.lenient) {
+      throw new InputError(`${prefix}${entityRef} has no valid model id`);
+    }
+    if (!result.ok || !result.spec) {
+      const what = options.purpose ? ` and ${options.purpose}` : '';
+      throw new InputError(
+        `${prefix}${stringifyEntityRef(
+          entity,
+        )} has bad annotations${what}: ${result.problems
+          .map(p => `${p.annotation}: ${p.message}`)
+          .join('; ')}`,
+      );
+    }
+    return { entity, entityRef: stringifyEntityRef(entity), spec: result.spec };
+  }
+
+  /** One entity as the caller may see it, or undefined. */
+  async getVisible(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<Entity | undefined> {
+    return this.deps.catalog.getEntityByRef(entityRef, { credentials });
+  }
+
+  /** The model entities a caller may see, read with the caller's credentials. */
+  async listVisible(credentials: BackstageCredentials): Promise<Entity[]> {
+    const entities: Entity[] = [];
+    for await (const page of this.deps.catalog.streamEntities(
+      { filter: MODEL_ENTITY_FILTER, fields: MODEL_ENTITY_FIELDS },
+      { credentials },
+    )) {
+      entities.push(...page);
+    }
+    return entities;
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = this.load().finally(() => {
+        this.inFlight = undefined;
+      });
+    }
+    await this.inFlight;
+  }
+
+  private async fresh(): Promise<void> {
+    if (
+      this.refreshedAt === undefined ||
+      this.now() - this.refreshedAt > this.deps.options.maxAgeMs
+    ) {
+      await this.refresh();
+    }
+  }
+
+  private async load(): Promise<void> {
+    const credentials = await this.deps.auth.getOwnServiceCredentials();
+    const entities: Entity[] = [];
+    for await (const page of this.deps.catalog.streamEntities(
+      { filter: MODEL_ENTITY_FILTER, fields: MODEL_ENTITY_FIELDS },
+      { credentials },
+    )) {
+      entities.push(...page);
+    }
+    const context = this.specContext();
+    const models: IndexedModel[] = entities
+      .map(entity => {
+        const result = parseModelSpec(entity, context);
+        return {
+          entity,
+          entityRef: stringifyEntityRef(entity),
+          modelId:
+            result.spec?.modelId ??
+            entity.metadata.annotations?.[ANNOTATION_MODEL_ID] ??
+            '',
+          spec: result.ok ? result.spec : undefined,
+          problems: result.problems,
+        };
+      })
+      .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
+    const byModelId = new Map<string, IndexedModel>();
+    // The first claimant (by uid) keeps an id; a second entity naming it does not take it over.
+    const byUid = [...models].sort((a, b) =>
+      (a.entity.metadata.uid ?? a.entityRef).localeCompare(
+        b.entity.metadata.uid ?? b.entityRef,
+      ),
+    );
+    for (const model of byUid) {
+      if (model.modelId && !byModelId.has(model.modelId))
+        byModelId.set(model.modelId, model);
+    }
+    this.models = models;
+    this.byModelId = byModelId;
+    this.refreshedAt = this.now();
+  }
+}
+
+/**
+ * Keeps the index fresh in every replica, so that readers seldom wait for the catalog.
+ *
+ * @internal
+ */
+export class ModelIndexRefresher implements PluginTask {
+  readonly id = 'model-ops-model-index';
+  readonly scope = 'local' as const;
+
+  constructor(
+    private readonly index: ModelIndex,
+    readonly schedule: SchedulerServiceTaskScheduleDefinition,
+  ) {}
+
+  async run(): Promise<void> {
+    await this.index.refresh();
+  }
+}

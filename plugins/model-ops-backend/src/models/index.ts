@@ -1,0 +1,117 @@
+/**
+ * The models capability: what the catalog declares (the {@link ModelIndex}, the one reader of
+ * the catalog for every task and route), what the plugin has stored of each model, and the
+ * model list and detail routes.
+ */
+import {
+  AuthService,
+  DatabaseService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  BUILT_IN_METRIC_SOURCES,
+  BUILT_IN_RUNTIMES,
+  ModelSpec,
+  ModelSpecContext,
+} from '@model-ops/plugin-model-ops-common';
+import { Capability } from '../lib/tasks';
+import { DatabaseModelStore } from './DatabaseModelStore';
+import { DefaultModelIndex, ModelIndexRefresher } from './ModelIndex';
+import { DefaultModelsService } from './ModelsService';
+import { ModelIndex, ModelIndexOptions, ModelsService } from './types';
+import { ModelStore } from './ModelStore';
+
+export type { ModelStore, StoredModel } from './ModelStore';
+export type {
+  IndexedModel,
+  ModelIndex,
+  ModelIndexOptions,
+  ModelsService,
+  ResolvedModel,
+} from './types';
+export { applyDatabaseMigrations } from './DatabaseModelStore';
+
+/**
+ * The store of what the plugin knows of each model; its creation applies the plugin's
+ * migrations, so it is built first.
+ *
+ * @internal
+ */
+export async function createModelStore(deps: {
+  database: DatabaseService;
+}): Promise<ModelStore> {
+  return DatabaseModelStore.create({ database: deps.database });
+}
+
+/**
+ * The index of the catalog's models and the task that keeps it fresh.
+ *
+ * @internal
+ */
+export function createModelIndex(deps: {
+  catalog: CatalogService;
+  auth: AuthService;
+  logger: LoggerService;
+  options: ModelIndexOptions;
+  /** The ids the installed extensions add to the built-in runtimes and metric sources. */
+  extensions: { runtimeIds(): string[]; metricSourceIds(): string[] };
+  /** The named rule sets, alert routes and cost models in config. */
+  names: { ruleSets: string[]; alertRoutes: string[]; costModels: string[] };
+}): Capability<ModelIndex> {
+  // Read at each use: modules may add runtimes and sources until the plugin starts.
+  const specContext = (): ModelSpecContext => ({
+    runtimes: [
+      ...new Set([...BUILT_IN_RUNTIMES, ...deps.extensions.runtimeIds()]),
+    ],
+    metricSources: [
+      ...new Set([
+        ...BUILT_IN_METRIC_SOURCES,
+        ...deps.extensions.metricSourceIds(),
+      ]),
+    ],
+    ruleSets: deps.names.ruleSets,
+    alertRoutes: deps.names.alertRoutes,
+    costModels: deps.names.costModels,
+  });
+  const index = DefaultModelIndex.create({
+    catalog: deps.catalog,
+    auth: deps.auth,
+    logger: deps.logger,
+    specContext,
+    options: deps.options,
+  });
+  return {
+    service: index,
+    tasks: [new ModelIndexRefresher(index, deps.options.schedule)],
+  };
+}
+
+/**
+ * The model list and details for the routes.
+ *
+ * @internal
+ */
+export function createModels(deps: {
+  index: ModelIndex;
+  store: ModelStore;
+  logger: LoggerService;
+  /** Firing alerts per model (the monitoring service). */
+  alerts?: {
+    openAlertCounts(modelIds: string[]): Promise<Map<string, number>>;
+  };
+  /** The stable production endpoint the model's runtime reports, if it runs. */
+  productionEndpoint?: (spec: ModelSpec) => Promise<string | undefined>;
+}): Capability<ModelsService> {
+  const alerts = deps.alerts;
+  return {
+    service: new DefaultModelsService({
+      index: deps.index,
+      store: deps.store,
+      logger: deps.logger,
+      openAlertCounts: alerts ? ids => alerts.openAlertCounts(ids) : undefined,
+      productionEndpoint: deps.productionEndpoint,
+    }),
+    tasks: [],
+  };
+}
