@@ -42,7 +42,9 @@ const flags = new Set(dashDash === -1 ? argv : argv.slice(0, dashDash));
 const extraTestArgs = dashDash === -1 ? [] : argv.slice(dashDash + 1);
 for (const flag of flags) {
   if (!['--screenshots', '--rebuild', '--verbose'].includes(flag)) {
-    console.error(`e2e: unknown option ${flag} (--screenshots, --rebuild, --verbose, -- <node --test args>)`);
+    console.error(
+      `e2e: unknown option ${flag} (--screenshots, --rebuild, --verbose, -- <node --test args>)`,
+    );
     process.exit(2);
   }
 }
@@ -108,7 +110,11 @@ async function stopGroup(entry, graceMs = 10_000) {
     const deadline = Date.now() + graceMs;
     while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
     if (groupAlive(pid)) {
-      log(`process group ${pid} (${entry.name}) ignored SIGTERM for ${graceMs / 1000}s; killing it`);
+      log(
+        `process group ${pid} (${entry.name}) ignored SIGTERM for ${
+          graceMs / 1000
+        }s; killing it`,
+      );
       signalGroup(pid, 'SIGKILL');
       const killDeadline = Date.now() + 5_000;
       while (groupAlive(pid) && Date.now() < killDeadline) await sleep(100);
@@ -123,7 +129,8 @@ async function stopAll() {
 
 // Last resort when the process exits some other way: no orphans.
 process.on('exit', () => {
-  for (const { child } of children) if (child.pid) signalGroup(child.pid, 'SIGKILL');
+  for (const { child } of children)
+    if (child.pid) signalGroup(child.pid, 'SIGKILL');
 });
 
 let interrupted = false;
@@ -138,7 +145,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 /** Runs a command to completion with a time limit, in its own process group. */
 async function runStep(name, cmd, args, { timeout, ...options }) {
-  const entry = startChild(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
+  const entry = startChild(cmd, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    ...options,
+  });
   let timer;
   const timedOut = new Promise(resolve => {
     timer = setTimeout(() => resolve('timeout'), timeout);
@@ -184,13 +194,21 @@ async function buildFrontend() {
     path.join(root, 'yarn.lock'),
   ];
   const builtIndex = path.join(appDist, 'index.html');
-  const builtAt = fs.existsSync(builtIndex) ? fs.statSync(builtIndex).mtimeMs : 0;
+  const builtAt = fs.existsSync(builtIndex)
+    ? fs.statSync(builtIndex).mtimeMs
+    : 0;
   const newestSource = Math.max(...sources.map(newestMtime));
   if (!flags.has('--rebuild') && builtAt > newestSource) {
-    log('frontend build is up to date (packages/app/dist is newer than its sources); not rebuilding');
+    log(
+      'frontend build is up to date (packages/app/dist is newer than its sources); not rebuilding',
+    );
     return;
   }
-  log(builtAt ? 'frontend sources changed since the last build; building packages/app' : 'building packages/app (no build yet)');
+  log(
+    builtAt
+      ? 'frontend sources changed since the last build; building packages/app'
+      : 'building packages/app (no build yet)',
+  );
   const buildStarted = Date.now();
   const { code, signal } = await runStep(
     'the frontend build',
@@ -199,10 +217,19 @@ async function buildFrontend() {
     { timeout: BUILD_TIMEOUT },
   );
   if (code !== 0) {
-    throw new HarnessError(`the frontend build failed (yarn workspace app build: ${signal ?? `exit ${code}`}); see its output above`);
+    throw new HarnessError(
+      `the frontend build failed (yarn workspace app build: ${
+        signal ?? `exit ${code}`
+      }); see its output above`,
+    );
   }
   if (!fs.existsSync(builtIndex)) {
-    throw new HarnessError(`the frontend build finished but ${path.relative(root, builtIndex)} is missing`);
+    throw new HarnessError(
+      `the frontend build finished but ${path.relative(
+        root,
+        builtIndex,
+      )} is missing`,
+    );
   }
   log(`frontend built in ${((Date.now() - buildStarted) / 1000).toFixed(0)}s`);
 }
@@ -214,7 +241,9 @@ function portFree(port) {
   return new Promise(resolve => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      server.close(() => resolve(true)),
+    );
   });
 }
 
@@ -232,7 +261,8 @@ function freePort() {
 async function choosePort() {
   const wanted = Number(process.env.E2E_PORT || 7007);
   if (await portFree(wanted)) return wanted;
-  if (process.env.E2E_PORT) throw new HarnessError(`E2E_PORT=${wanted} is taken`);
+  if (process.env.E2E_PORT)
+    throw new HarnessError(`E2E_PORT=${wanted} is taken`);
   const port = await freePort();
   log(`port ${wanted} is taken; using ${port}`);
   return port;
@@ -250,7 +280,9 @@ async function startBackend(port) {
   if (fs.existsSync(path.join(root, 'app-config.yaml'))) {
     configArgs.push('--config', '../../app-config.yaml');
   } else {
-    log('warning: there is no app-config.yaml; starting with e2e/app-config.e2e.yaml only');
+    log(
+      'warning: there is no app-config.yaml; starting with e2e/app-config.e2e.yaml only',
+    );
   }
   // Relative to packages/backend: `backstage-cli package start` passes the flags on to the
   // backend process, which runs there.
@@ -267,7 +299,9 @@ async function startBackend(port) {
   }
   const logFile = path.join(outputDir, 'backend.log');
   const logFd = fs.openSync(logFile, 'w');
-  log(`starting the backend on ${baseUrl} (log: ${path.relative(root, logFile)})`);
+  log(
+    `starting the backend on ${baseUrl} (log: ${path.relative(root, logFile)})`,
+  );
   const entry = startChild(
     process.execPath,
     yarnArgs('workspace', 'backend', 'start', ...configArgs),
@@ -292,7 +326,9 @@ async function startBackend(port) {
 
 async function probe(url, timeoutMs = 5_000) {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const body = await response.text();
     return { status: response.status, body };
   } catch (error) {
@@ -307,11 +343,16 @@ async function waitForBackend({ entry, baseUrl }) {
   while (Date.now() < deadline) {
     if (entry.leaderExited) {
       throw new HarnessError(
-        `the backend exited before it was ready; the end of ${path.relative(root, entry.logFile)}:\n${tail(entry.logFile)}`,
+        `the backend exited before it was ready; the end of ${path.relative(
+          root,
+          entry.logFile,
+        )}:\n${tail(entry.logFile)}`,
       );
     }
     // A plugin that fails to start leaves the process running (readiness answers 503 forever).
-    const logText = fs.existsSync(entry.logFile) ? fs.readFileSync(entry.logFile, 'utf8') : '';
+    const logText = fs.existsSync(entry.logFile)
+      ? fs.readFileSync(entry.logFile, 'utf8')
+      : '';
     const failure = logText.search(/Backend startup failed/);
     if (failure !== -1) {
       const excerpt = logText
@@ -321,7 +362,12 @@ async function waitForBackend({ entry, baseUrl }) {
         .filter(line => !/^\s+at /.test(line))
         .slice(0, 25)
         .join('\n');
-      throw new HarnessError(`the backend failed to start (full log: ${path.relative(root, entry.logFile)}):\n${excerpt}`);
+      throw new HarnessError(
+        `the backend failed to start (full log: ${path.relative(
+          root,
+          entry.logFile,
+        )}):\n${excerpt}`,
+      );
     }
     const ready = await probe(`${baseUrl}/.backstage/health/v1/readiness`);
     if (ready.status === 200) {
@@ -331,7 +377,9 @@ async function waitForBackend({ entry, baseUrl }) {
       }
       const index = await probe(`${baseUrl}/`);
       if (index.status === 200 && index.body.includes('<div id="root"')) return;
-      last = `GET / answered ${index.status || index.error?.message}${index.status === 200 ? ' without the app\'s <div id="root">' : ''}`;
+      last = `GET / answered ${index.status || index.error?.message}${
+        index.status === 200 ? ' without the app\'s <div id="root">' : ''
+      }`;
       if (index.status === 404) {
         throw new HarnessError(
           `the backend is ready but does not serve the app at ${baseUrl}/ (404). Does packages/app/dist/static exist, and is @backstage/plugin-app-backend installed in packages/backend?`,
@@ -345,7 +393,12 @@ async function waitForBackend({ entry, baseUrl }) {
     await sleep(1_000);
   }
   throw new HarnessError(
-    `the backend was not ready within ${READY_TIMEOUT / 1000}s (last: ${last}); the end of ${path.relative(root, entry.logFile)}:\n${tail(entry.logFile)}`,
+    `the backend was not ready within ${
+      READY_TIMEOUT / 1000
+    }s (last: ${last}); the end of ${path.relative(
+      root,
+      entry.logFile,
+    )}:\n${tail(entry.logFile)}`,
   );
 }
 
@@ -358,12 +411,21 @@ async function runTests(baseUrl) {
     .filter(name => name.endsWith('.test.mjs'))
     .sort()
     .map(name => path.join('e2e', 'tests', name));
-  if (files.length === 0) throw new HarnessError(`no *.test.mjs files in ${path.relative(root, testsDir)}`);
+  if (files.length === 0)
+    throw new HarnessError(
+      `no *.test.mjs files in ${path.relative(root, testsDir)}`,
+    );
   log(`running ${files.length} test file(s) against ${baseUrl}`);
   const { code, signal } = await runStep(
     'the browser tests',
     process.execPath,
-    ['--test', '--test-concurrency=1', '--test-reporter=spec', ...extraTestArgs, ...files],
+    [
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      ...extraTestArgs,
+      ...files,
+    ],
     {
       timeout: TEST_TIMEOUT,
       env: {
@@ -380,12 +442,19 @@ async function runTests(baseUrl) {
 function copyScreenshot() {
   const source = path.join(outputDir, SCREENSHOT);
   if (!fs.existsSync(source)) {
-    throw new HarnessError(`--screenshots: the tests saved no ${path.relative(root, source)}`);
+    throw new HarnessError(
+      `--screenshots: the tests saved no ${path.relative(root, source)}`,
+    );
   }
   const targetDir = path.join(root, 'docs', 'screenshots');
   fs.mkdirSync(targetDir, { recursive: true });
   fs.copyFileSync(source, path.join(targetDir, SCREENSHOT));
-  log(`copied the screenshot to ${path.relative(root, path.join(targetDir, SCREENSHOT))}`);
+  log(
+    `copied the screenshot to ${path.relative(
+      root,
+      path.join(targetDir, SCREENSHOT),
+    )}`,
+  );
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -400,7 +469,9 @@ async function main() {
   fs.mkdirSync(outputDir, { recursive: true });
   const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!fs.existsSync(chromium)) {
-    throw new HarnessError(`no Chromium at ${chromium}: install Debian's "chromium" package or set CHROMIUM_PATH`);
+    throw new HarnessError(
+      `no Chromium at ${chromium}: install Debian's "chromium" package or set CHROMIUM_PATH`,
+    );
   }
   // A screenshot from an earlier run must not pass for this run's.
   fs.rmSync(path.join(outputDir, SCREENSHOT), { force: true });
@@ -416,7 +487,12 @@ async function main() {
     const code = await runTests(backend.baseUrl);
     if (code === 0 && flags.has('--screenshots')) copyScreenshot();
     if (code !== 0) {
-      log(`the browser tests failed (exit ${code}); screenshots and the backend log are in ${path.relative(root, outputDir)}/`);
+      log(
+        `the browser tests failed (exit ${code}); screenshots and the backend log are in ${path.relative(
+          root,
+          outputDir,
+        )}/`,
+      );
     }
     return code;
   } finally {
@@ -431,7 +507,9 @@ main()
     process.exitCode = code;
   })
   .catch(async error => {
-    log(`error: ${error instanceof HarnessError ? error.message : error.stack}`);
+    log(
+      `error: ${error instanceof HarnessError ? error.message : error.stack}`,
+    );
     await stopAll();
     process.exitCode = 1;
   });

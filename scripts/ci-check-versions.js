@@ -64,7 +64,9 @@ function main(argv) {
   const all = lockfileVersions(fs.readFileSync(lockPath, 'utf8'));
   const scoped = [...all].filter(([name]) => name.startsWith(scope));
   if (scoped.length === 0) {
-    console.error(`ci-check-versions: no ${scope}* packages found in ${lockPath}; is it a yarn.lock?`);
+    console.error(
+      `ci-check-versions: no ${scope}* packages found in ${lockPath}; is it a yarn.lock?`,
+    );
     return 1;
   }
   const shown = path.relative(process.cwd(), lockPath);
@@ -84,7 +86,9 @@ function main(argv) {
     );
     return 1;
   }
-  console.log(`ci-check-versions: ok, ${scoped.length} ${scope}* packages, one version each`);
+  console.log(
+    `ci-check-versions: ok, ${scoped.length} ${scope}* packages, one version each`,
+  );
   return 0;
 }
 

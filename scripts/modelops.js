@@ -49,24 +49,39 @@ function ensureNode() {
     // Native modules compile against the running node's own headers when it ships them, so
     // node-gyp does not try to download them (which fails without internet access).
     const prefix = path.resolve(path.dirname(process.execPath), '..');
-    const hasHeaders = fs.existsSync(path.join(prefix, 'include', 'node', 'node.h'));
-    return { nodeBin: process.execPath, nodeDir: hasHeaders ? prefix : undefined };
+    const hasHeaders = fs.existsSync(
+      path.join(prefix, 'include', 'node', 'node.h'),
+    );
+    return {
+      nodeBin: process.execPath,
+      nodeDir: hasHeaders ? prefix : undefined,
+    };
   }
   const pkg = `node-${process.platform}-${process.arch}`;
   const toolsDir = path.join(root, '.tools', 'node');
   const pkgDir = path.join(toolsDir, 'node_modules', pkg);
   const nodeBin = path.join(pkgDir, 'bin', 'node');
   if (!fs.existsSync(nodeBin)) {
-    log(`node ${process.versions.node} found; installing Node ${NODE_MAJOR} (${pkg}) into .tools/node`);
+    log(
+      `node ${process.versions.node} found; installing Node ${NODE_MAJOR} (${pkg}) into .tools/node`,
+    );
     fs.mkdirSync(toolsDir, { recursive: true });
     fs.writeFileSync(
       path.join(toolsDir, 'package.json'),
-      `${JSON.stringify({ private: true, dependencies: { [pkg]: NODE_MAJOR } }, null, 2)}\n`,
+      `${JSON.stringify(
+        { private: true, dependencies: { [pkg]: NODE_MAJOR } },
+        null,
+        2,
+      )}\n`,
     );
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const status = run(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts'], {
-      cwd: toolsDir,
-    });
+    const status = run(
+      npm,
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts'],
+      {
+        cwd: toolsDir,
+      },
+    );
     if (status !== 0 || !fs.existsSync(nodeBin)) {
       fail(`could not install ${pkg}@${NODE_MAJOR} from the npm registry`);
     }
@@ -83,7 +98,7 @@ function yarnRelease() {
 
 function workspaceManifests() {
   const files = [path.join(root, 'package.json')];
-  for (const dir of ["packages", "plugins", "examples"]) {
+  for (const dir of ['packages', 'plugins', 'examples']) {
     const base = path.join(root, dir);
     if (!fs.existsSync(base)) continue;
     for (const name of fs.readdirSync(base).sort()) {
@@ -96,7 +111,9 @@ function workspaceManifests() {
 
 function installFingerprint(nodeBin) {
   const hash = crypto.createHash('sha256');
-  const version = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const version = spawnSync(nodeBin, ['--version'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   hash.update(`node ${version}\n`);
   for (const file of [path.join(root, 'yarn.lock'), ...workspaceManifests()]) {
     hash.update(`${path.relative(root, file)}\n`);
@@ -107,7 +124,10 @@ function installFingerprint(nodeBin) {
 
 function buildEnv({ nodeBin, nodeDir }) {
   const env = { ...process.env };
-  const binDirs = [path.dirname(nodeBin), path.join(root, 'node_modules', '.bin')];
+  const binDirs = [
+    path.dirname(nodeBin),
+    path.join(root, 'node_modules', '.bin'),
+  ];
   env.PATH = [...binDirs, env.PATH ?? ''].join(path.delimiter);
   if (nodeDir) {
     // node-gyp builds native modules against the headers of the node that runs them (an
@@ -120,7 +140,10 @@ function buildEnv({ nodeBin, nodeDir }) {
 function ensureInstall(ctx, env) {
   const stampFile = path.join(root, 'node_modules', '.model-ops-install-stamp');
   const fingerprint = installFingerprint(ctx.nodeBin);
-  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === fingerprint) {
+  if (
+    fs.existsSync(stampFile) &&
+    fs.readFileSync(stampFile, 'utf8') === fingerprint
+  ) {
     return;
   }
   const args = [yarnRelease(), 'install'];
@@ -143,9 +166,14 @@ function yarn(ctx, env, args) {
 function testEnv(env) {
   const result = { ...env, CI: env.CI || 'true' };
   if (result.BACKSTAGE_TEST_DISABLE_DOCKER === undefined) {
-    const docker = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+    const docker = spawnSync('docker', ['info'], {
+      stdio: 'ignore',
+      timeout: 10_000,
+    });
     if (docker.status !== 0) {
-      log('no working Docker: database tests run on SQLite, and on PostgreSQL only where a connection string is set');
+      log(
+        'no working Docker: database tests run on SQLite, and on PostgreSQL only where a connection string is set',
+      );
       result.BACKSTAGE_TEST_DISABLE_DOCKER = '1';
     }
   }
@@ -203,12 +231,23 @@ function main() {
           ? spawn(
               ctx.nodeBin,
               [
-                path.join(root, 'examples', 'traffic-generator', 'src', 'main.ts'),
-                '--target', 'sentiment-classifier=http://127.0.0.1:7101',
-                '--target', 'fraud-detector=http://127.0.0.1:7102',
-                '--target', 'churn-predictor=http://127.0.0.1:7103',
-                '--burst', 'churn-predictor',
-                '--duration', String(7 * 24 * 3600),
+                path.join(
+                  root,
+                  'examples',
+                  'traffic-generator',
+                  'src',
+                  'main.ts',
+                ),
+                '--target',
+                'sentiment-classifier=http://127.0.0.1:7101',
+                '--target',
+                'fraud-detector=http://127.0.0.1:7102',
+                '--target',
+                'churn-predictor=http://127.0.0.1:7103',
+                '--burst',
+                'churn-predictor',
+                '--duration',
+                String(7 * 24 * 3600),
               ],
               { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] },
             )
@@ -237,7 +276,9 @@ function main() {
       status = runE2e(ctx, env, ['--screenshots', ...rest]);
       break;
     default:
-      fail(`unknown command "${command}" (start, test, e2e, screenshots, setup)`);
+      fail(
+        `unknown command "${command}" (start, test, e2e, screenshots, setup)`,
+      );
   }
   process.exit(status);
 }

@@ -10,8 +10,11 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export const baseUrl = (process.env.E2E_BASE_URL || 'http://localhost:7007').replace(/\/$/, '');
-export const outputDir = process.env.E2E_OUTPUT_DIR || path.resolve(here, '..', 'output');
+export const baseUrl = (
+  process.env.E2E_BASE_URL || 'http://localhost:7007'
+).replace(/\/$/, '');
+export const outputDir =
+  process.env.E2E_OUTPUT_DIR || path.resolve(here, '..', 'output');
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** Bounded waits, in milliseconds. */
@@ -42,11 +45,17 @@ export function guestToken() {
     const text = await response.text();
     if (!response.ok) {
       throw new Error(
-        `GET ${url} answered ${response.status}: ${text.slice(0, 300)} (is auth.providers.guest configured?)`,
+        `GET ${url} answered ${response.status}: ${text.slice(
+          0,
+          300,
+        )} (is auth.providers.guest configured?)`,
       );
     }
     const token = JSON.parse(text)?.backstageIdentity?.token;
-    if (!token) throw new Error(`GET ${url} returned no backstageIdentity.token: ${text.slice(0, 300)}`);
+    if (!token)
+      throw new Error(
+        `GET ${url} returned no backstageIdentity.token: ${text.slice(0, 300)}`,
+      );
     return token;
   })();
   tokenPromise.catch(() => {
@@ -58,7 +67,10 @@ export function guestToken() {
 /** GET a backend path; `token: true` sends the guest token. Returns status and parsed body. */
 export async function api(pathname, { token = true } = {}) {
   const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${typeof token === 'string' ? token : await guestToken()}`;
+  if (token)
+    headers.Authorization = `Bearer ${
+      typeof token === 'string' ? token : await guestToken()
+    }`;
   const response = await fetch(`${baseUrl}${pathname}`, {
     headers,
     signal: AbortSignal.timeout(TIMEOUTS.action),
@@ -77,18 +89,30 @@ export async function api(pathname, { token = true } = {}) {
  * Waits until the catalog has the entity (`component:default/name`), so that a failing page
  * test can tell "not in the catalog" from "the page does not show it".
  */
-export async function waitForEntity(kind, namespace, name, timeout = TIMEOUTS.catalog) {
+export async function waitForEntity(
+  kind,
+  namespace,
+  name,
+  timeout = TIMEOUTS.catalog,
+) {
   const pathname = `/api/catalog/entities/by-name/${kind}/${namespace}/${name}`;
   const deadline = Date.now() + timeout;
   let last;
   while (Date.now() < deadline) {
-    last = await api(pathname).catch(error => ({ status: 0, text: error.message }));
+    last = await api(pathname).catch(error => ({
+      status: 0,
+      text: error.message,
+    }));
     if (last.status === 200) return last.body;
     await sleep(1_000);
   }
   throw new Error(
-    `${kind}:${namespace}/${name} is not in the catalog after ${timeout / 1000}s ` +
-      `(GET ${pathname} last answered ${last?.status}: ${String(last?.text).slice(0, 200)}). ` +
+    `${kind}:${namespace}/${name} is not in the catalog after ${
+      timeout / 1000
+    }s ` +
+      `(GET ${pathname} last answered ${last?.status}: ${String(
+        last?.text,
+      ).slice(0, 200)}). ` +
       'Is the file that declares it listed in catalog.locations of app-config.yaml, and is it valid?',
   );
 }
@@ -98,7 +122,9 @@ export async function waitForEntity(kind, namespace, name, timeout = TIMEOUTS.ca
 
 export async function launchBrowser() {
   if (!fs.existsSync(chromiumPath)) {
-    throw new Error(`no Chromium at ${chromiumPath}: install Debian's "chromium" package or set CHROMIUM_PATH`);
+    throw new Error(
+      `no Chromium at ${chromiumPath}: install Debian's "chromium" package or set CHROMIUM_PATH`,
+    );
   }
   // Playwright gives each launch a fresh, temporary user data dir and removes it on close.
   return chromium.launch({
@@ -120,18 +146,27 @@ export async function launchBrowser() {
 
 /** A page that records console errors and uncaught exceptions for failure messages. */
 export async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+  });
   context.setDefaultTimeout(TIMEOUTS.action);
   context.setDefaultNavigationTimeout(TIMEOUTS.navigation);
   const page = await context.newPage();
   page.problems = [];
   page.on('console', message => {
-    if (message.type() === 'error') page.problems.push(`console: ${message.text().slice(0, 300)}`);
+    if (message.type() === 'error')
+      page.problems.push(`console: ${message.text().slice(0, 300)}`);
   });
-  page.on('pageerror', error => page.problems.push(`page error: ${error.message.slice(0, 300)}`));
+  page.on('pageerror', error =>
+    page.problems.push(`page error: ${error.message.slice(0, 300)}`),
+  );
   page.on('response', response => {
     if (response.status() >= 500 && response.url().startsWith(baseUrl)) {
-      page.problems.push(`HTTP ${response.status()} ${response.request().method()} ${response.url()}`);
+      page.problems.push(
+        `HTTP ${response.status()} ${response
+          .request()
+          .method()} ${response.url()}`,
+      );
     }
   });
   return page;
@@ -150,7 +185,9 @@ export async function signInAsGuest(page) {
   const enter = page.getByRole('button', { name: /^\s*enter\s*$/i });
   // The app's sidebar: rendered once signed in (the sign-in page has none). Its wrapper has no
   // size of its own, so it is checked for presence, not visibility.
-  const sidebar = page.locator('[data-testid="sidebar-root"], nav[aria-label="sidebar nav"]');
+  const sidebar = page.locator(
+    '[data-testid="sidebar-root"], nav[aria-label="sidebar nav"]',
+  );
   const deadline = Date.now() + TIMEOUTS.content;
   let sidebarSince;
   for (;;) {
@@ -162,35 +199,55 @@ export async function signInAsGuest(page) {
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `neither the sign-in page's "Enter" button nor the app's sidebar appeared within ${TIMEOUTS.content / 1000}s at ${page.url()}`,
+        `neither the sign-in page's "Enter" button nor the app's sidebar appeared within ${
+          TIMEOUTS.content / 1000
+        }s at ${page.url()}`,
       );
     }
     await sleep(250);
   }
   await enter.click();
-  await enter.waitFor({ state: 'hidden', timeout: TIMEOUTS.content }).catch(() => {
-    throw new Error(
-      `the sign-in page stayed after clicking "Enter" for ${TIMEOUTS.content / 1000}s (does GET /api/auth/guest/refresh work?)`,
-    );
-  });
-  await sidebar.first().waitFor({ state: 'attached', timeout: TIMEOUTS.content }).catch(() => {
-    throw new Error(`the app's sidebar did not appear within ${TIMEOUTS.content / 1000}s after signing in`);
-  });
+  await enter
+    .waitFor({ state: 'hidden', timeout: TIMEOUTS.content })
+    .catch(() => {
+      throw new Error(
+        `the sign-in page stayed after clicking "Enter" for ${
+          TIMEOUTS.content / 1000
+        }s (does GET /api/auth/guest/refresh work?)`,
+      );
+    });
+  await sidebar
+    .first()
+    .waitFor({ state: 'attached', timeout: TIMEOUTS.content })
+    .catch(() => {
+      throw new Error(
+        `the app's sidebar did not appear within ${
+          TIMEOUTS.content / 1000
+        }s after signing in`,
+      );
+    });
 }
 
 /** Opens a path of the app and waits until the page has settled enough to inspect. */
 export async function open(page, pathname) {
   await page.goto(url(pathname), { waitUntil: 'domcontentloaded' });
   // The network rarely goes fully idle (signals keep a connection open): bounded and optional.
-  await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
+  await page
+    .waitForLoadState('networkidle', { timeout: 10_000 })
+    .catch(() => {});
   // A sign-in page here means the session from signInAsGuest was lost.
   if (await page.getByRole('button', { name: /^\s*enter\s*$/i }).isVisible()) {
-    throw new Error(`${pathname} shows the sign-in page although the guest signed in before`);
+    throw new Error(
+      `${pathname} shows the sign-in page although the guest signed in before`,
+    );
   }
 }
 
 function exactName(name) {
-  return new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i');
+  return new RegExp(
+    `^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`,
+    'i',
+  );
 }
 
 /**
@@ -202,7 +259,11 @@ export function entityTab(page, entityPath, name) {
   const re = exactName(name);
   return page
     .getByRole('tab', { name: re })
-    .or(page.locator(`a[href="${entityPath}"], a[href^="${entityPath}/"]`).filter({ hasText: re }));
+    .or(
+      page
+        .locator(`a[href="${entityPath}"], a[href^="${entityPath}/"]`)
+        .filter({ hasText: re }),
+    );
 }
 
 /** The names of all tabs of the entity page at `entityPath`, for failure messages. */
@@ -231,7 +292,11 @@ export async function isSelectedTab(locator) {
 }
 
 function safeName(text) {
-  return text.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 80);
+  return text
+    .replace(/[^a-z0-9]+/gi, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase()
+    .slice(0, 80);
 }
 
 /**
@@ -251,13 +316,19 @@ export async function withFailureReport(page, name, body) {
         await page.screenshot({ path: file, fullPage: true, timeout: 15_000 });
         notes.push(`screenshot: ${path.relative(process.cwd(), file)}`);
       } catch (screenshotError) {
-        notes.push(`(no screenshot: ${screenshotError.message.split('\n')[0]})`);
+        notes.push(
+          `(no screenshot: ${screenshotError.message.split('\n')[0]})`,
+        );
       }
       notes.push(`page: ${page.url()}`);
       const problems = page.problems.slice(problemsBefore);
-      if (problems.length) notes.push(`browser problems:\n    ${problems.slice(0, 15).join('\n    ')}`);
+      if (problems.length)
+        notes.push(
+          `browser problems:\n    ${problems.slice(0, 15).join('\n    ')}`,
+        );
     }
-    if (notes.length) error.message = `${error.message}\n  ${notes.join('\n  ')}`;
+    if (notes.length)
+      error.message = `${error.message}\n  ${notes.join('\n  ')}`;
     throw error;
   }
 }

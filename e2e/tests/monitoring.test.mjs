@@ -32,7 +32,9 @@ async function traffic(endpoint, count, concurrency = 4) {
         const response = await fetch(new URL('/v1/predict', endpoint), {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ input: 'arrived quickly and works perfectly' }),
+          body: JSON.stringify({
+            input: 'arrived quickly and works perfectly',
+          }),
           signal: AbortSignal.timeout(TIMEOUTS.action),
         });
         await response.arrayBuffer();
@@ -43,8 +45,12 @@ async function traffic(endpoint, count, concurrency = 4) {
 
 /** The text of a metric tile's value, or undefined while it shows none. */
 async function tileValue(page, metric) {
-  const value = page.getByTestId(`metric-tile-${metric}`).getByTestId('metric-value');
-  return (await value.count()) > 0 ? (await value.first().innerText()).trim() : undefined;
+  const value = page
+    .getByTestId(`metric-tile-${metric}`)
+    .getByTestId('metric-value');
+  return (await value.count()) > 0
+    ? (await value.first().innerText()).trim()
+    : undefined;
 }
 
 describe('Alerts tab', () => {
@@ -67,11 +73,16 @@ describe('Alerts tab', () => {
     // The demo bootstrap puts 1.0.0 in production; wait for it (bounded).
     let model;
     for (let i = 0; i < 120 && !model?.productionEndpoint; i++) {
-      const { body } = await api(`/api/model-ops/entities/component/default/${MODEL}`);
+      const { body } = await api(
+        `/api/model-ops/entities/component/default/${MODEL}`,
+      );
       model = body;
       if (!model?.productionEndpoint) await sleep(1000);
     }
-    assert.ok(model?.productionEndpoint, `${MODEL} has no production endpoint: ${JSON.stringify(model)}`);
+    assert.ok(
+      model?.productionEndpoint,
+      `${MODEL} has no production endpoint: ${JSON.stringify(model)}`,
+    );
 
     await withFailureReport(page, 'alerts-live', async () => {
       // First look: some traffic, then wait until the tiles show a throughput.
@@ -79,7 +90,9 @@ describe('Alerts tab', () => {
       let first;
       for (let i = 0; i < 30 && !first; i++) {
         await open(page, ALERTS);
-        await page.getByTestId('metric-tile-throughput').waitFor({ timeout: TIMEOUTS.content });
+        await page
+          .getByTestId('metric-tile-throughput')
+          .waitFor({ timeout: TIMEOUTS.content });
         first = await tileValue(page, 'throughput');
         if (!first) {
           await traffic(model.productionEndpoint, 50);
@@ -95,17 +108,32 @@ describe('Alerts tab', () => {
         await traffic(model.productionEndpoint, 400, 8);
         await sleep(3500);
         await open(page, ALERTS);
-        await page.getByTestId('metric-tile-throughput').waitFor({ timeout: TIMEOUTS.content });
+        await page
+          .getByTestId('metric-tile-throughput')
+          .waitFor({ timeout: TIMEOUTS.content });
         second = await tileValue(page, 'throughput');
         if (second && second !== first) break;
       }
       assert.notEqual(second, first, `the throughput stayed at ${first}`);
-      const status = await api(`/api/model-ops/entities/component/default/${MODEL}/status`);
+      const status = await api(
+        `/api/model-ops/entities/component/default/${MODEL}/status`,
+      );
       assert.equal(status.status, 200);
-      assert.ok(status.body.collectedAt, 'the status says when it was collected');
-      assert.notEqual(status.body.status, 'unknown', 'the model has a status from its rules');
+      assert.ok(
+        status.body.collectedAt,
+        'the status says when it was collected',
+      );
+      assert.notEqual(
+        status.body.status,
+        'unknown',
+        'the model has a status from its rules',
+      );
       // eslint-disable-next-line no-console
-      console.log(`[e2e] throughput ${first} -> ${second}; cpu first look ${firstCpu ?? 'not reported'}`);
+      console.log(
+        `[e2e] throughput ${first} -> ${second}; cpu first look ${
+          firstCpu ?? 'not reported'
+        }`,
+      );
     });
   });
 });

@@ -39,9 +39,10 @@ export interface AlertDeliveryResult {
 }
 
 /**
- * Somewhere alerts are sent: the built-in email, Slack, PagerDuty, webhook and Backstage
- * notifications channels, or one added through {@link modelOpsAlertChannelsExtensionPoint}.
- * A channel only sends: de-duplication, retries and escalation are the plugin's.
+ * Somewhere alerts are sent, added through {@link modelOpsAlertChannelsExtensionPoint}. The
+ * plugin does not deliver alerts to channels yet (alert delivery is the next piece of work);
+ * the contract is here so that channels can be written against it. A channel only sends:
+ * de-duplication, retries and escalation are the plugin's.
  *
  * @public
  */

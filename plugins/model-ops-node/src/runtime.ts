@@ -108,7 +108,10 @@ export interface ModelRuntime {
     weights: TrafficWeights;
   }): Promise<void>;
   getTraffic(request: { model: RuntimeModelRef }): Promise<TrafficWeights>;
-  health(request: { model: RuntimeModelRef; slot: SlotName }): Promise<SlotHealth>;
+  health(request: {
+    model: RuntimeModelRef;
+    slot: SlotName;
+  }): Promise<SlotHealth>;
   describe(request: { model: RuntimeModelRef }): Promise<RuntimeDescription>;
   /** The last lines of a slot's log, newest last, where the runtime keeps them. */
   logs?(request: {
