@@ -9,6 +9,7 @@ import {
   SlotState,
 } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
+import { toDate } from '../lib/rows';
 import { ModelStore, StoredModel } from './ModelStore';
 
 const migrationsDir = resolvePackagePath(
@@ -45,11 +46,6 @@ type VersionRow = {
   registered_at: Date | string;
   last_deployed_at: Date | string | null;
 };
-
-/** SQLite hands timestamps back as strings or numbers, PostgreSQL as dates. */
-function toDate(value: Date | string | number): Date {
-  return value instanceof Date ? value : new Date(value);
-}
 
 function toIso(value: Date | string | number): string {
   return toDate(value).toISOString();

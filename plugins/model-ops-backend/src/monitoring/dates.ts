@@ -1,22 +1,6 @@
-/** A timestamp as a driver returns it: a Date on PostgreSQL, epoch milliseconds on SQLite. */
-export type DbDate = Date | string | number;
-
-export function toDate(value: DbDate): Date {
-  if (value instanceof Date) {
-    return value;
-  }
-  // SQLite may hand back epoch milliseconds as a number or as a numeric string.
-  if (typeof value === 'string' && /^\d+$/.test(value)) {
-    return new Date(Number(value));
-  }
-  return new Date(value);
-}
-
-export function iso(value: DbDate | null | undefined): string | undefined {
-  return value === null || value === undefined
-    ? undefined
-    : toDate(value).toISOString();
-}
+// Row values are read with the stores' one row-mapping helper.
+export { iso, toDate } from '../lib/rows';
+export type { DbDate } from '../lib/rows';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
