@@ -7,8 +7,8 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
 import { applyDatabaseMigrations } from '../models/DatabaseModelStore';
-import { AlertStore } from './AlertStore';
-import { MetricsStore } from './MetricsStore';
+import { AlertStore, DatabaseAlertStore } from './AlertStore';
+import { DatabaseMetricsStore, MetricsStore } from './MetricsStore';
 import { RuleEvaluator } from './RuleEvaluator';
 import { createTestDatabases } from '../__testUtils__/databases';
 
@@ -36,8 +36,8 @@ describe.each(databases.eachSupportedId())('AlertStore on %s', databaseId => {
     ids = 0;
     const newId = () =>
       `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`;
-    metrics = new MetricsStore(knex);
-    alerts = new AlertStore(knex, () => clock, newId);
+    metrics = DatabaseMetricsStore.create({ knex });
+    alerts = DatabaseAlertStore.create({ knex, now: () => clock, newId });
     evaluator = new RuleEvaluator(() => clock);
     await knex('model_ops_models').insert({
       model_id: MODEL,
@@ -221,7 +221,7 @@ describe.each(databases.eachSupportedId())('AlertStore on %s', databaseId => {
   });
 
   it('reports a firing alert once when two replicas apply the same tick', async () => {
-    const other = new AlertStore(knex, () => clock);
+    const other = DatabaseAlertStore.create({ knex, now: () => clock });
     await collect([['blue', 'responseTimeP95', 6000]]);
     const [a, b] = [await evaluate(), await evaluate(other)];
     const opened = await Promise.all([

@@ -59,11 +59,49 @@ export interface AppliedTransitions {
  *
  * @internal
  */
-export class AlertStore {
-  constructor(
+export interface AlertStore {
+  /**
+   * Applies transitions in one transaction, each conditional on the state it expects, so a
+   * change another replica already made is skipped and not reported.
+   */
+  apply(transitions: AlertTransition[]): Promise<AppliedTransitions>;
+  get(id: string): Promise<AlertRecord | undefined>;
+  getOrThrow(id: string): Promise<AlertRecord>;
+  list(filter?: {
+    modelId?: string | string[];
+    state?: AlertState | AlertState[];
+    limit?: number;
+  }): Promise<AlertRecord[]>;
+  listOpen(modelId: string): Promise<AlertRecord[]>;
+  acknowledge(id: string, by: string): Promise<AlertRecord>;
+  resolve(id: string): Promise<AlertRecord>;
+  pruneResolved(resolvedBefore: Date): Promise<number>;
+  /** Sets the model's status column; true when it changed. */
+  setModelStatus(modelId: string, status: ModelHealth): Promise<boolean>;
+}
+
+/**
+ * The knex implementation of {@link AlertStore}, on SQLite or PostgreSQL.
+ *
+ * @internal
+ */
+export class DatabaseAlertStore implements AlertStore {
+  static create(options: {
+    knex: Knex;
+    now?: () => Date;
+    newId?: () => string;
+  }): DatabaseAlertStore {
+    return new DatabaseAlertStore(
+      options.knex,
+      options.now ?? (() => new Date()),
+      options.newId ?? randomUUID,
+    );
+  }
+
+  private constructor(
     private readonly db: Knex,
-    private readonly now: () => Date = () => new Date(),
-    private readonly newId: () => string = randomUUID,
+    private readonly now: () => Date,
+    private readonly newId: () => string,
   ) {}
 
   /**
@@ -252,7 +290,7 @@ export class AlertStore {
     if (filter.limit !== undefined) {
       query.limit(filter.limit);
     }
-    return (await query).map(AlertStore.toRecord);
+    return (await query).map(DatabaseAlertStore.toRecord);
   }
 
   /** The pending and firing alerts of a model, for {@link RuleEvaluator.evaluate}. */
@@ -313,7 +351,7 @@ export class AlertStore {
         ids.slice(i, i + 500),
       );
       for (const row of rows) {
-        result.set(row.id, AlertStore.toRecord(row));
+        result.set(row.id, DatabaseAlertStore.toRecord(row));
       }
     }
     return result;

@@ -3,7 +3,11 @@ import { SlotName } from '@model-ops/plugin-model-ops-common';
 import { MetricSample } from '@model-ops/plugin-model-ops-node';
 import { Knex } from 'knex';
 import { applyDatabaseMigrations } from '../models/DatabaseModelStore';
-import { MetricsStore, combineSlots } from './MetricsStore';
+import {
+  DatabaseMetricsStore,
+  MetricsStore,
+  combineSlots,
+} from './MetricsStore';
 import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
@@ -77,11 +81,11 @@ describe.each(databases.eachSupportedId())('MetricsStore on %s', databaseId => {
   beforeEach(async () => {
     knex = await databases.init(databaseId as TestDatabaseId);
     await applyDatabaseMigrations(knex);
-    store = new MetricsStore(knex);
+    store = DatabaseMetricsStore.create({ knex });
   });
 
   it('stores a tick once when two replicas write it', async () => {
-    const other = new MetricsStore(knex);
+    const other = DatabaseMetricsStore.create({ knex });
     const tick = [
       sample('cpu', 40, 5),
       sample('memory', 60, 5),

@@ -136,13 +136,51 @@ export function combineSlots(
 }
 
 /**
+ * Persistence of metric samples: per-minute samples (written once whatever the number of
+ * replicas), hourly rollups, and the reads of the Alerts tab.
+ *
+ * @internal
+ */
+export interface MetricsStore {
+  /** Writes samples into their minute buckets; returns how many were new. */
+  writeSamples(samples: MetricSample[]): Promise<number>;
+  series(
+    modelId: string,
+    metrics: ModelMetric[],
+    from: Date,
+    to: Date,
+    stepSeconds: 60 | 3600,
+  ): Promise<MetricSeries[]>;
+  average(
+    modelId: string,
+    metrics: ModelMetric[],
+    from: Date,
+    to: Date,
+  ): Promise<Partial<Record<ModelMetric, number>>>;
+  latest(modelId: string, options?: { since?: Date }): Promise<LatestSample[]>;
+  latestMany(
+    modelIds: string[],
+    options?: { since?: Date },
+  ): Promise<Map<string, LatestSample[]>>;
+  rollupHour(hourStart: Date): Promise<number>;
+  prune(options: {
+    samplesOlderThan: Date;
+    rollupsOlderThan: Date;
+  }): Promise<{ samples: number; rollups: number }>;
+}
+
+/**
  * Metric samples of models: a value per model, slot, metric and minute, with hourly rollups for
  * longer ranges, and retention.
  *
  * @internal
  */
-export class MetricsStore {
-  constructor(private readonly db: Knex) {}
+export class DatabaseMetricsStore implements MetricsStore {
+  static create(options: { knex: Knex }): DatabaseMetricsStore {
+    return new DatabaseMetricsStore(options.knex);
+  }
+
+  private constructor(private readonly db: Knex) {}
 
   /**
    * Stores samples under the minute they were taken in. A (model, slot, metric, minute) has one

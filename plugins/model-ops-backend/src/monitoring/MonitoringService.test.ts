@@ -19,8 +19,8 @@ import {
   findRepoRoot,
 } from '../runtimes/local';
 import { createMetricSources } from '../sources';
-import { AlertStore } from './AlertStore';
-import { MetricsStore } from './MetricsStore';
+import { DatabaseAlertStore } from './AlertStore';
+import { DatabaseMetricsStore } from './MetricsStore';
 import { testModelIndex } from '../__testUtils__/models';
 import { DefaultMonitoringService } from './MonitoringService';
 import { RuleEvaluator } from './RuleEvaluator';
@@ -144,8 +144,8 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
       models: testModelIndex([entity], { ruleSets: ['default', 'instant'] }),
       logger: mockServices.logger.mock(),
       store,
-      metrics: new MetricsStore(knex),
-      alerts: new AlertStore(knex, clock),
+      metrics: DatabaseMetricsStore.create({ knex }),
+      alerts: DatabaseAlertStore.create({ knex, now: clock }),
       evaluator: new RuleEvaluator(clock),
       ruleSets: new Map([
         ['default', DEFAULT_RULE_SET],

@@ -9,15 +9,19 @@ import { MetricSource } from '@model-ops/plugin-model-ops-node';
 import { Knex } from 'knex';
 import { Capability } from '../lib/tasks';
 import type { ModelIndex, ModelStore } from '../models';
-import { AlertStore } from './AlertStore';
-import { MetricsStore } from './MetricsStore';
+import { DatabaseAlertStore } from './AlertStore';
+import { DatabaseMetricsStore } from './MetricsStore';
 import { DefaultMonitoringService } from './MonitoringService';
 import { RuleEvaluator } from './RuleEvaluator';
 import { MetricsRetentionTask, MonitoringTickTask } from './tasks';
 import { MonitoringOptions, MonitoringService } from './types';
 
-export { MetricsStore, SLOT_AGGREGATION, combineSlots } from './MetricsStore';
-export type { LatestSample } from './MetricsStore';
+export {
+  DatabaseMetricsStore,
+  SLOT_AGGREGATION,
+  combineSlots,
+} from './MetricsStore';
+export type { LatestSample, MetricsStore } from './MetricsStore';
 export {
   RuleEvaluator,
   TREND_TOLERANCE,
@@ -34,8 +38,8 @@ export type {
   RuleLevel,
   SlotValue,
 } from './RuleEvaluator';
-export { AlertStore } from './AlertStore';
-export type { AppliedTransitions } from './AlertStore';
+export { DatabaseAlertStore } from './AlertStore';
+export type { AlertStore, AppliedTransitions } from './AlertStore';
 export type { MonitoringOptions, MonitoringService, TickResult } from './types';
 
 /**
@@ -52,13 +56,13 @@ export function createMonitoring(deps: {
   getMetricSource: (id: string) => MetricSource | undefined;
   options: MonitoringOptions;
 }): Capability<MonitoringService> {
-  const metrics = new MetricsStore(deps.knex);
+  const metrics = DatabaseMetricsStore.create({ knex: deps.knex });
   const service = new DefaultMonitoringService({
     models: deps.models,
     logger: deps.logger,
     store: deps.store,
     metrics,
-    alerts: new AlertStore(deps.knex),
+    alerts: DatabaseAlertStore.create({ knex: deps.knex }),
     evaluator: new RuleEvaluator(),
     ruleSets: deps.ruleSets,
     getMetricSource: deps.getMetricSource,
