@@ -49,7 +49,7 @@ async function main() {
   const here = dirname(fileURLToPath(import.meta.url));
   const dataDir = config.dataDir
     ? resolve(config.dataDir)
-    : resolve(here, '../../model-server/data');
+    : resolve(here, '../../../packages/model-server/data');
   let texts: TextPool;
   try {
     texts = loadTexts(dataDir);

@@ -190,7 +190,9 @@ describe('createPlanner', () => {
 
 describe('loadTexts', () => {
   it('reads the model server reviews, short and long', () => {
-    const pool = loadTexts(resolve(__dirname, '../../model-server/data'));
+    const pool = loadTexts(
+      resolve(__dirname, '../../../packages/model-server/data'),
+    );
     expect(pool.short.length).toBeGreaterThan(300);
     expect(pool.long.length).toBeGreaterThan(50);
     expect(new Set([...pool.short, ...pool.long]).size).toBe(

@@ -12,7 +12,7 @@ import {
 
 jest.setTimeout(90_000);
 
-/** The demo server's histogram buckets (examples/model-server/src/app.ts), in ms. */
+/** The demo server's histogram buckets (packages/model-server/src/app.ts), in ms. */
 const BUCKETS_MS = [
   1, 2.5, 5, 10, 25, 50, 100, 150, 250, 500, 1000, 2500, 5000,
 ];

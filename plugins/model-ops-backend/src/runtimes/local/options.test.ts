@@ -42,7 +42,7 @@ describe('local runtime settings', () => {
     fs.rmSync(lone, { recursive: true, force: true });
   });
 
-  it('defaults to the demo model server and a state folder in the repo root', () => {
+  it('defaults to the model server package and a state folder in the repo root', () => {
     const settings = read();
     expect(settings).toMatchObject({
       stateDir: path.join(root, '.model-ops', 'local'),
@@ -59,8 +59,13 @@ describe('local runtime settings', () => {
       logMaxBytes: 1024 * 1024,
       keepRunningOnShutdown: false,
     });
+    // The bin of @model-ops/model-server, resolved from the plugin's own dependencies.
     expect(settings.server.args[0]).toBe(
-      path.join(root, 'examples', 'model-server', 'src', 'server.ts'),
+      path.join(
+        path.dirname(require.resolve('@model-ops/model-server/package.json')),
+        'bin',
+        'model-ops-model-server',
+      ),
     );
     expect(settings.server.args).toContain('{artifact}');
     expect(settings.routerScript).toMatch(/assets[\\/]local-router\.cjs$/);

@@ -84,6 +84,25 @@ export function resolveLocalStateDir(
   return path.join(findRepoRoot(workingDirectory), '.model-ops', 'local');
 }
 
+/**
+ * The command of `@model-ops/model-server`, a dependency of this plugin, so the local runtime
+ * runs models in any Backstage app without configuration. The package's `bin` is the one place
+ * that names the script.
+ */
+function defaultServerScript(): string {
+  const manifest = resolvePackagePath(
+    '@model-ops/model-server',
+    'package.json',
+  );
+  const { bin } = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+  const script =
+    typeof bin === 'string' ? bin : bin?.['model-ops-model-server'];
+  if (typeof script !== 'string') {
+    throw new Error(`${manifest} declares no model-ops-model-server bin`);
+  }
+  return path.resolve(path.dirname(manifest), script);
+}
+
 function defaultRouterScript(): string {
   return resolvePackagePath(
     '@model-ops/plugin-model-ops-backend',
@@ -163,7 +182,7 @@ export function readLocalRuntimeSettings(
     server: {
       command: serverConfig?.getOptionalString('command') ?? process.execPath,
       args: serverConfig?.getOptionalStringArray('args') ?? [
-        path.join(repoRoot, 'examples', 'model-server', 'src', 'server.ts'),
+        defaultServerScript(),
         '--artifact',
         '{artifact}',
         '--port',

@@ -16,10 +16,10 @@ jest.setTimeout(90_000);
 const repoRoot = findRepoRoot(__dirname);
 const server = path.join(
   repoRoot,
-  'examples',
+  'packages',
   'model-server',
-  'src',
-  'server.ts',
+  'bin',
+  'model-ops-model-server',
 );
 const models = path.join(
   repoRoot,
@@ -32,7 +32,7 @@ const available =
   fs.existsSync(path.join(models, '1.0.0')) &&
   fs.existsSync(path.join(models, '1.1.0'));
 
-// The real demo model server (examples/model-server), started with the runtime's defaults.
+// The real model server (packages/model-server), started with the runtime's defaults.
 (available ? describe : describe.skip)(
   'LocalRuntime with the real model server',
   () => {

@@ -8,7 +8,7 @@ import { findRepoRoot } from '../../runtimes/local';
 export const repoRoot = findRepoRoot(__dirname);
 export const MODEL_SERVER = path.join(
   repoRoot,
-  'examples',
+  'packages',
   'model-server',
   'src',
   'server.ts',

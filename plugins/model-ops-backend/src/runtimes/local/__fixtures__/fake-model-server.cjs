@@ -1,5 +1,5 @@
 /*
- * TEST DOUBLE of the model server (examples/model-server/src/server.ts), used by the local
+ * TEST DOUBLE of the model server (packages/model-server/src/server.ts), used by the local
  * runtime's tests. It honours the same contract:
  *
  *   node fake-model-server.cjs --artifact <dir> --port 0 --host 127.0.0.1 --model-id <id>

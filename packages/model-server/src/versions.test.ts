@@ -5,7 +5,7 @@ import type { ChildServer } from './childServer.ts';
 import type { TestsFile } from './artifact.ts';
 
 const serverScript = join(__dirname, 'server.ts');
-const modelsDir = resolve(__dirname, '../../models');
+const modelsDir = resolve(__dirname, '../../../examples/models');
 const artifact = (id: string, version: string) => join(modelsDir, id, version);
 const readJson = (...path: string[]) =>
   JSON.parse(readFileSync(join(modelsDir, ...path), 'utf8'));

@@ -1,7 +1,7 @@
 /**
- * The demo model server.
+ * The model server: serves one model-server/v1 artifact over HTTP.
  *
- *   node examples/model-server/src/server.ts --artifact <dir> --port <n> [--host 127.0.0.1] [--model-id <id>]
+ *   model-ops-model-server --artifact <dir> --port <n> [--host 127.0.0.1] [--model-id <id>]
  *
  * Prints {"event":"listening",...} as its first stdout line once it accepts connections, then
  * one JSON log line per request. Stops gracefully on SIGTERM/SIGINT.
@@ -13,7 +13,19 @@ import type { Artifact } from './artifact.ts';
 
 const SHUTDOWN_GRACE_MS = 4000;
 const USAGE =
-  'usage: node src/server.ts --artifact <dir> --port <n> [--host 127.0.0.1] [--model-id <id>]';
+  'usage: model-ops-model-server --artifact <dir> --port <n> [--host 127.0.0.1] [--model-id <id>]';
+// In the `Usage:`/`Options:` layout that Backstage's CLI reports (cli-report.md) read.
+const HELP = `Usage: model-ops-model-server --artifact <dir> --port <n> [options]
+
+Serves one model-server/v1 artifact over HTTP: POST /v1/predict, GET /healthz, GET /metrics.
+
+Options:
+  --artifact <dir>   Artifact directory, checked against its manifest.json (required)
+  --port <n>         Port to listen on, 0 picks a free one (required)
+  --host <address>   Interface to listen on (default: 127.0.0.1)
+  --model-id <id>    Refuse to start unless the artifact holds this model id
+  -h, --help         Print this help
+`;
 
 function die(message: string, code: number): never {
   process.stderr.write(`model-server: ${message}\n`);
@@ -32,6 +44,7 @@ function main() {
     port?: string;
     host?: string;
     'model-id'?: string;
+    help?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -40,11 +53,16 @@ function main() {
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'model-id': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
   } catch (e) {
     die(`${(e as Error).message}\n${USAGE}`, 2);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
   }
   if (!values.artifact) die(`--artifact is required\n${USAGE}`, 2);
   if (

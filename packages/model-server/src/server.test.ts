@@ -6,7 +6,7 @@ import { metricValue, startServer } from './childServer.ts';
 import type { ChildServer } from './childServer.ts';
 
 const serverScript = join(__dirname, 'server.ts');
-const modelsDir = resolve(__dirname, '../../models');
+const modelsDir = resolve(__dirname, '../../../examples/models');
 const artifact = (id: string, version: string) => join(modelsDir, id, version);
 
 jest.setTimeout(30000);

@@ -78,6 +78,30 @@ describe('examples/models/index.json', () => {
   );
 });
 
+describe('artifacts/, the demo artifact the package ships', () => {
+  const shippedDir = join(__dirname, '..', 'artifacts');
+  const shipped = JSON.parse(
+    readFileSync(join(shippedDir, 'index.json'), 'utf8'),
+  ) as { models: Record<string, IndexEntry[]> };
+
+  it('is sentiment-classifier 1.0.0, byte for byte as in examples/models', () => {
+    const [entry] = shipped.models['sentiment-classifier'];
+    expect(Object.keys(shipped.models)).toEqual(['sentiment-classifier']);
+    expect(entry).toEqual({
+      ...index.models['sentiment-classifier'][0],
+      uri: 'file:node_modules/@model-ops/model-server/artifacts/sentiment-classifier/1.0.0',
+    });
+    const dir = join(shippedDir, 'sentiment-classifier', '1.0.0');
+    const original = join(modelsDir, 'sentiment-classifier', '1.0.0');
+    for (const file of ['manifest.json', 'model.json', 'tests.json']) {
+      expect(readFileSync(join(dir, file))).toEqual(
+        readFileSync(join(original, file)),
+      );
+    }
+    expect(loadArtifact(dir).sha256).toBe(entry.sha256);
+  });
+});
+
 describe('the training data and verification traffic', () => {
   const rows = readFileSync(
     join(__dirname, '..', 'data', 'reviews.jsonl'),

@@ -3,13 +3,14 @@
  *
  *   examples/models/<model-id>/<version>/{model.json,tests.json,manifest.json}
  *   examples/models/index.json
+ *   artifacts/ (the copy of sentiment-classifier 1.0.0 this package ships, see outputs.ts)
  *
  * Usage: node scripts/train.ts [--check] [--only <model-id>@<version>]
  *
  * Training is deterministic (seeded, full-batch gradient descent), so a rerun writes the same
  * bytes. --check trains everything in memory and fails when a file on disk differs.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,11 +33,20 @@ import type {
   TokenizerSpec,
 } from '../src/model.ts';
 import { createRandom, hashString, mix32 } from '../src/random.ts';
+import {
+  SHIPPED,
+  formatJson,
+  shippedArtifactOutputs,
+  staleOutputs,
+  writeOutputs,
+} from './outputs.ts';
+import type { IndexEntry, Output } from './outputs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverDir = join(here, '..');
 const repoRoot = join(serverDir, '..', '..');
 const modelsDir = join(repoRoot, 'examples', 'models');
+const reviewsFile = join(serverDir, 'data', 'reviews.jsonl');
 
 const TOKEN_PATTERN = "[a-z0-9]+(?:'[a-z]+)?";
 const LR = { epochs: 1500, learningRate: 2, l2: 0.0003, minDocFrequency: 1 };
@@ -215,7 +225,7 @@ const TEST_CASES: TestCase[] = [
 ];
 
 function readRows(): Row[] {
-  return readFileSync(join(serverDir, 'data', 'reviews.jsonl'), 'utf8')
+  return readFileSync(reviewsFile, 'utf8')
     .split('\n')
     .filter(line => line.trim())
     .map(line => JSON.parse(line) as Row);
@@ -367,26 +377,6 @@ function fitEnsemble(base: Model, rows: Row[], seed: number): EnsembleSpec {
 }
 
 /** JSON with two-space indentation, but arrays of plain values kept on one line. */
-function formatJson(value: unknown, indent = ''): string {
-  if (Array.isArray(value)) {
-    if (value.every(v => v === null || typeof v !== 'object'))
-      return JSON.stringify(value);
-    const inner = `${indent}  `;
-    return `[\n${value
-      .map(v => inner + formatJson(v, inner))
-      .join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const inner = `${indent}  `;
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return '{}';
-    return `{\n${entries
-      .map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`)
-      .join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** Which of `rows` the model labels correctly, predicting in batches of 64. */
 function correctness(model: Model, rows: Row[]): boolean[] {
   const out: boolean[] = [];
@@ -410,11 +400,6 @@ function withoutTokenLimit(file: ModelFile): Model {
   });
 }
 
-interface Output {
-  path: string;
-  content: string;
-}
-
 function main() {
   const { values } = parseArgs({
     options: { check: { type: 'boolean' }, only: { type: 'string' } },
@@ -425,10 +410,7 @@ function main() {
     readFileSync(join(modelsDir, 'verification.json'), 'utf8'),
   ) as { cases: TestCase[] };
   const outputs: Output[] = [];
-  const index: Record<
-    string,
-    Array<{ version: string; uri: string; sha256: string; summary: string }>
-  > = {};
+  const index: Record<string, IndexEntry[]> = {};
   const recipes = values.only
     ? RECIPES.filter(r => `${r.modelId}@${r.version}` === values.only)
     : RECIPES;
@@ -481,7 +463,7 @@ function main() {
       correct.filter((_, i) => testRows[i].source === 'handwritten'),
     );
     file.training = {
-      data: 'examples/model-server/data/reviews.jsonl',
+      data: relative(repoRoot, reviewsFile).split('\\').join('/'),
       batches: recipe.batches,
       rows: trainRows.length,
       ...(recipe.flipLabels ? { labels: 'inverted by the data pipeline' } : {}),
@@ -559,18 +541,28 @@ function main() {
       content: `${formatJson({ models: index })}\n`,
     });
   }
+  const shipped = index[SHIPPED.modelId]?.find(
+    e => e.version === SHIPPED.version,
+  );
+  if (shipped) {
+    outputs.push(
+      ...shippedArtifactOutputs({
+        outputs,
+        entry: shipped,
+        modelsDir,
+        packageDir: serverDir,
+      }),
+    );
+  }
 
   if (values.check) {
-    const stale = outputs.filter(o => {
-      try {
-        return readFileSync(o.path, 'utf8') !== o.content;
-      } catch {
-        return true;
-      }
-    });
+    const stale = staleOutputs(outputs);
     if (stale.length > 0) {
       process.stderr.write(
-        `out of date (run node examples/model-server/scripts/train.ts):\n${stale
+        `out of date (run node ${relative(
+          repoRoot,
+          fileURLToPath(import.meta.url),
+        )}):\n${stale
           .map(o => `  ${relative(repoRoot, o.path)}`)
           .join('\n')}\n`,
       );
@@ -579,12 +571,12 @@ function main() {
     process.stdout.write(`all ${outputs.length} files are up to date\n`);
     return;
   }
-  for (const o of outputs) {
-    mkdirSync(dirname(o.path), { recursive: true });
-    writeFileSync(o.path, o.content);
-  }
+  writeOutputs(outputs);
   process.stdout.write(
-    `wrote ${outputs.length} files under ${relative(repoRoot, modelsDir)}\n`,
+    `wrote ${outputs.length} files under ${relative(
+      repoRoot,
+      modelsDir,
+    )} and ${relative(repoRoot, join(serverDir, 'artifacts'))}\n`,
   );
 }
 
