@@ -116,6 +116,7 @@ export class DefaultEnvironmentsService implements EnvironmentsService {
       },
       caller,
       async () => {
+        await this.refuseDuringRun(spec.modelId);
         const active = (await this.deps.store.getModel(spec.modelId))
           ?.activeSlot;
         if (active !== 'blue' && active !== 'green') {
@@ -148,6 +149,7 @@ export class DefaultEnvironmentsService implements EnvironmentsService {
       },
       caller,
       async () => {
+        await this.refuseDuringRun(spec.modelId);
         const last = await this.deps.switches.lastSucceeded(spec.modelId);
         if (!last?.from) {
           throw new ConflictError(`${spec.modelId} has no switch to roll back`);
@@ -198,6 +200,11 @@ export class DefaultEnvironmentsService implements EnvironmentsService {
     for (const { modelId, slot } of expired) {
       const stored = await this.deps.store.getModel(modelId);
       if (!stored || stored.activeSlot === slot) continue;
+      // A run deploys into the idle color, which may be this one: it is the run's while it runs.
+      if (await this.deps.deployments.activeRun(modelId)) continue;
+      const version = (await this.deps.store.getSlots(modelId)).find(
+        s => s.slot === slot,
+      )?.version;
       const runtimeId =
         (await this.deps.models.get(modelId))?.spec?.runtime ?? 'local';
       await this.deps
@@ -208,12 +215,22 @@ export class DefaultEnvironmentsService implements EnvironmentsService {
             `Stopping warm ${slot} of ${modelId} failed: ${error}`,
           ),
         );
-      await this.deps.switches.clearWarm(modelId, slot);
+      await this.deps.switches.clearWarm(modelId, slot, version);
       this.deps.logger.info(
         `Stopped the idle ${slot} color of ${modelId}: its warm period is over`,
       );
     }
     return expired.length;
+  }
+
+  /** A manual switch would fight the run that is moving the model's traffic: 409 naming it. */
+  private async refuseDuringRun(modelId: string): Promise<void> {
+    const run = await this.deps.deployments.activeRun(modelId);
+    if (run) {
+      throw new ConflictError(
+        `Run ${run.id} (${run.kind} of ${run.version}) is in progress on ${modelId}; switch when it has finished, or cancel it`,
+      );
+    }
   }
 
   private parseReason(reason: unknown): string | undefined {

@@ -40,14 +40,30 @@ export interface EnvironmentsService {
 }
 
 /**
+ * A run that is moving a model's production, as environments names it in a 409.
+ *
+ * @internal
+ */
+export interface ActiveRunRef {
+  id: string;
+  kind: string;
+  version: string;
+}
+
+/**
  * What environments needs from the deployments capability, declared here so that environments
- * does not import deployments: the deployments service satisfies it as it is.
+ * does not import deployments: the deployments service satisfies it.
  *
  * @internal
  */
 export interface EnvironmentsDeployments {
   /** The canary state of a model's newest canary run. */
   latestCanary(modelId: string): Promise<CanaryState | undefined>;
+  /**
+   * The model's run that is pending or running (a canary in progress is one), when there is
+   * one: switches, repairs and the cooldown leave the model's traffic and colors to it.
+   */
+  activeRun(modelId: string): Promise<ActiveRunRef | undefined>;
   /** Starts a rollback run (which checks and audits its own permission). */
   rollback(
     ref: CompoundEntityRef,

@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
 import {
   RuleSet,
   StageCheck,
@@ -7,7 +8,13 @@ import {
 import { randomUUID } from 'node:crypto';
 import { probe, round } from '../lib/probe';
 import { healthLimitsOf } from './healthLimits';
-import { SwitchStore } from './SwitchStore';
+import { SwitchLease, SwitchLeaseLost } from './SwitchLease';
+import { SwitchRecovery } from './SwitchRecovery';
+import { NewSwitch, SwitchStore } from './SwitchStore';
+import {
+  DEFAULT_SWITCH_LEASE_SECONDS,
+  processSwitchOwner,
+} from './switchOwner';
 import {
   CanaryAbortRecord,
   HealthLimits,
@@ -32,6 +39,11 @@ export interface SwitchOptions {
   warmSeconds: number;
   /** Inputs sent while verifying and watching (production-like). */
   inputs: string[];
+  /**
+   * How long a switch is held without renewing (renewed at a third of it while the switch
+   * verifies and watches); after it, another process takes the switch over. Default 30.
+   */
+  leaseSeconds?: number;
 }
 
 /**
@@ -40,9 +52,17 @@ export interface SwitchOptions {
  * commit the new active color in one transaction. On any failed step traffic returns to the old
  * color. Every step is recorded in the switch history.
  *
+ * The switch is written as intent (from, to, weights, owner, lease) before traffic moves, and
+ * its lease is renewed while it verifies and watches. Once the lease is lost the switcher
+ * touches neither traffic nor the record again: whoever took the switch over ends it.
+ *
  * @internal
  */
 export class TrafficSwitcher implements TrafficSwitching {
+  private readonly owner: string;
+  private readonly leaseSeconds: number;
+  private readonly recovery: SwitchRecovery;
+
   constructor(
     private readonly deps: {
       switches: SwitchStore;
@@ -51,8 +71,21 @@ export class TrafficSwitcher implements TrafficSwitching {
       /** The rule sets that health limits come from; the seed's warning levels without them. */
       ruleSets?: ReadonlyMap<string, RuleSet>;
       now?: () => Date;
+      /** Who holds this switcher's switches; this process by default. */
+      owner?: string;
     },
-  ) {}
+  ) {
+    this.owner = deps.owner ?? processSwitchOwner();
+    this.leaseSeconds =
+      deps.options.leaseSeconds ?? DEFAULT_SWITCH_LEASE_SECONDS;
+    this.recovery = new SwitchRecovery({
+      switches: deps.switches,
+      logger: deps.logger,
+      owner: this.owner,
+      leaseSeconds: this.leaseSeconds,
+      now: deps.now,
+    });
+  }
 
   private now() {
     return this.deps.now ? this.deps.now() : new Date();
@@ -77,24 +110,34 @@ export class TrafficSwitcher implements TrafficSwitching {
       toVersion: request.toVersion,
       runId: request.runId,
       reason: request.reason,
+      weights: { [request.to]: 100, [request.from]: 0 },
+      owner: this.owner,
+      leaseSeconds: this.leaseSeconds,
     });
-    await this.deps.switches.close(record.id, [
-      {
-        name: 'traffic',
-        ok: true,
-        detail: `100 % to ${request.to}, 0 % to ${request.from}`,
-        at: this.now().toISOString(),
-      },
-    ]);
+    await this.deps.switches.close(
+      record.id,
+      [
+        {
+          name: 'traffic',
+          ok: true,
+          detail: `100 % to ${request.to}, 0 % to ${request.from}`,
+          at: this.now().toISOString(),
+        },
+      ],
+      this.owner,
+    );
     return (await this.deps.switches.get(record.id))!;
   }
 
   async switch(request: SwitchRequest): Promise<SwitchRecord> {
-    const { runtime, model, from, to, limits } = request;
-    const { options, switches } = this.deps;
-    const record = await switches.begin({
+    const { from, to } = request;
+    const weights = {
+      [to]: 100,
+      ...(from && from !== to ? { [from]: 0 } : {}),
+    };
+    const record = await this.begin(request, {
       id: randomUUID(),
-      modelId: model.modelId,
+      modelId: request.model.modelId,
       kind: request.kind,
       from,
       to,
@@ -103,7 +146,85 @@ export class TrafficSwitcher implements TrafficSwitching {
       requestedBy: request.requestedBy,
       reason: request.reason,
       runId: request.runId,
+      weights,
+      owner: this.owner,
+      leaseSeconds: this.leaseSeconds,
     });
+    const lease = new SwitchLease({
+      switches: this.deps.switches,
+      logger: this.deps.logger,
+      switchId: record.id,
+      owner: this.owner,
+      seconds: this.leaseSeconds,
+    });
+    try {
+      return await this.perform(request, record, weights, lease);
+    } finally {
+      await lease.stop();
+    }
+  }
+
+  /**
+   * Opens the switch. When another switch of the model is in the way and its owner's lease has
+   * run out, that one is taken over and reverted first (a crashed backend's switch does not
+   * block the next one until the reconciler comes by).
+   */
+  private async begin(
+    request: SwitchRequest,
+    intent: NewSwitch,
+  ): Promise<SwitchRecord> {
+    try {
+      return await this.deps.switches.begin(intent);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const recovered = await this.recovery.recoverExpired({
+        modelId: intent.modelId,
+        runtimeOf: async () => request.runtime,
+      });
+      if (recovered.length === 0) throw error;
+      return this.deps.switches.begin(intent);
+    }
+  }
+
+  /**
+   * Whether the switch is no longer this switcher's. A commit refused by the fence may come
+   * before the renewal loop has noticed, so the store is asked; when it cannot answer, the
+   * switch counts as held (returning traffic to the old color matches what the database says).
+   */
+  private async lost(
+    error: unknown,
+    lease: SwitchLease,
+    id: string,
+  ): Promise<boolean> {
+    if (error instanceof SwitchLeaseLost || lease.lost) return true;
+    const held = await this.deps.switches
+      .renew(id, this.owner, this.leaseSeconds)
+      .catch(() => true);
+    return !held;
+  }
+
+  /**
+   * The switch as its taker ended it, waited for (a lease period at most): until then traffic
+   * may still go to the new color, which the caller must not stop.
+   */
+  private async endedByTaker(id: string): Promise<SwitchRecord | undefined> {
+    const deadline = performance.now() + this.leaseSeconds * 2000;
+    let record = await this.deps.switches.get(id);
+    while (record?.status === 'in_progress' && performance.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+      record = await this.deps.switches.get(id);
+    }
+    return record;
+  }
+
+  private async perform(
+    request: SwitchRequest,
+    record: SwitchRecord,
+    weights: Record<string, number>,
+    lease: SwitchLease,
+  ): Promise<SwitchRecord> {
+    const { runtime, model, from, to, limits } = request;
+    const { options, switches } = this.deps;
     const checks: StageCheck[] = [];
     const check = async (
       name: string,
@@ -125,12 +246,9 @@ export class TrafficSwitcher implements TrafficSwitching {
     };
 
     const started = performance.now();
-    let committed: SwitchRecord;
     try {
-      await runtime.setTraffic({
-        model,
-        weights: { [to]: 100, ...(from && from !== to ? { [from]: 0 } : {}) },
-      });
+      lease.assertHeld();
+      await runtime.setTraffic({ model, weights });
       const description = await runtime.describe({ model });
       const endpoint = description.productionEndpoint;
       if (!endpoint)
@@ -147,7 +265,9 @@ export class TrafficSwitcher implements TrafficSwitching {
         endpoint,
         inputs: options.inputs,
         count: options.probes,
+        signal: lease.signal,
       });
+      lease.assertHeld();
       const answered = versionProbe.samples.map(s => s.version ?? 'none');
       const wrong = answered.filter(v => v !== request.toVersion).length;
       const probesOk = wrong === 0;
@@ -171,7 +291,9 @@ export class TrafficSwitcher implements TrafficSwitching {
         inputs: options.inputs,
         durationMs: options.healthWatchSeconds * 1000,
         intervalMs: options.watchIntervalMs,
+        signal: lease.signal,
       });
+      lease.assertHeld();
       const healthy =
         watch.errorRatePct <= limits.maxErrorRatePct &&
         watch.p95Ms <= limits.maxP95Ms;
@@ -204,15 +326,19 @@ export class TrafficSwitcher implements TrafficSwitching {
         toVersion: request.toVersion,
         warmUntil,
         checks,
+        owner: this.owner,
       });
-      this.deps.logger.info(
-        `Switched ${model.modelId} from ${from ?? 'nothing'} to ${to} (${
-          request.toVersion
-        }) in ${Math.round(performance.now() - started)} ms`,
-      );
-      committed = (await switches.get(record.id))!;
     } catch (error) {
       const message = (error as Error).message;
+      if (await this.lost(error, lease, record.id)) {
+        // Someone else holds the switch now and ends it; moving traffic here would fight them.
+        throw new SwitchFailure(
+          error instanceof SwitchLeaseLost
+            ? message
+            : `${message} (and the lease of the switch was lost)`,
+          await this.endedByTaker(record.id),
+        );
+      }
       let status: 'failed' | 'rolled_back' = 'failed';
       if (from && from !== to) {
         try {
@@ -234,11 +360,21 @@ export class TrafficSwitcher implements TrafficSwitching {
           );
         }
       }
-      await switches.fail(record.id, { status, error: message, checks });
+      await switches
+        .fail(record.id, { status, error: message, checks, owner: this.owner })
+        .catch(failError => {
+          // Taken over meanwhile: the taker records the end.
+          if (!(failError instanceof ConflictError)) throw failError;
+        });
       throw new SwitchFailure(message, await switches.get(record.id));
     }
     // Outside the try: nothing that goes wrong after the commit may move traffic back.
+    this.deps.logger.info(
+      `Switched ${model.modelId} from ${from ?? 'nothing'} to ${to} (${
+        request.toVersion
+      }) in ${Math.round(performance.now() - started)} ms`,
+    );
     await request.onStep?.('committed');
-    return committed;
+    return (await switches.get(record.id))!;
   }
 }

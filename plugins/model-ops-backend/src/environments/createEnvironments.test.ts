@@ -116,6 +116,7 @@ describe.each(databases.eachSupportedId())(
     let audit: string[];
     let undeployed: string[];
     let rollbacks: unknown[];
+    let activeRun: { id: string; kind: string; version: string } | undefined;
     const caller = { credentials: mockCredentials.user('user:default/guest') };
 
     beforeEach(async () => {
@@ -127,9 +128,10 @@ describe.each(databases.eachSupportedId())(
       audit = [];
       undeployed = [];
       rollbacks = [];
+      activeRun = undefined;
     });
 
-    function build() {
+    function build(reconcileSchedule?: typeof COOLDOWN) {
       const auditor: AuditorService = {
         async createEvent(options) {
           return {
@@ -195,12 +197,13 @@ describe.each(databases.eachSupportedId())(
         switching: switching.service,
         deployments: {
           latestCanary: async () => undefined,
+          activeRun: async () => activeRun,
           rollback: async (target, body) => {
             rollbacks.push({ target, body });
             return { id: 'run-1', stages: [] } as unknown as DeploymentRun;
           },
         },
-        options: { cooldownSchedule: COOLDOWN },
+        options: { cooldownSchedule: COOLDOWN, reconcileSchedule },
       });
     }
 
@@ -315,6 +318,47 @@ describe.each(databases.eachSupportedId())(
       expect(
         (await store.getSlots(MODEL)).find(s => s.slot === 'blue')?.state,
       ).toBe('stopped');
+    });
+
+    it('has the traffic reconciler when it is scheduled, once across replicas', () => {
+      const { tasks } = build(COOLDOWN);
+      expect(tasks.map(t => [t.id, t.scope])).toEqual([
+        ['model-ops-environments-cooldown', 'global'],
+        ['model-ops-environments-reconcile', 'global'],
+      ]);
+    });
+
+    it('refuses a switch or rollback-switch while a run is active, naming the run', async () => {
+      await switched(new Date(Date.now() + 60_000));
+      activeRun = { id: 'run-7', kind: 'deploy', version: '1.2.0' };
+      const { service } = build();
+      await expect(service.switch(ref, {}, caller)).rejects.toThrow(
+        new ConflictError(
+          `Run run-7 (deploy of 1.2.0) is in progress on ${MODEL}; switch when it has finished, or cancel it`,
+        ),
+      );
+      await expect(service.rollbackSwitch(ref, {}, caller)).rejects.toThrow(
+        /Run run-7 \(deploy of 1\.2\.0\) is in progress/,
+      );
+      expect(audit).toEqual([
+        'environment-switch:fail',
+        'environment-rollback-switch:fail',
+      ]);
+      expect(await knex('model_ops_switches')).toHaveLength(1);
+    });
+
+    it('leaves the idle color alone while a run is active, since the run deploys into it', async () => {
+      await switched(new Date(Date.now() - 1000));
+      activeRun = { id: 'run-8', kind: 'deploy', version: '1.2.0' };
+      const { tasks } = build();
+      await tasks[0].run();
+      expect(undeployed).toEqual([]);
+      expect(
+        (await store.getSlots(MODEL)).find(s => s.slot === 'blue')?.state,
+      ).toBe('running');
+      activeRun = undefined;
+      await tasks[0].run();
+      expect(undeployed).toEqual([`${MODEL}/blue`]);
     });
   },
 );

@@ -14,10 +14,16 @@ import {
   EnvironmentsDeployments,
   EnvironmentsService,
 } from './EnvironmentsService';
+import { SwitchRecovery } from './SwitchRecovery';
 import { SwitchStore } from './SwitchStore';
+import { TrafficReconciler } from './TrafficReconciler';
 import { SwitchOptions, TrafficSwitcher } from './TrafficSwitcher';
 import { TrafficSwitching } from './TrafficSwitching';
 import { WarmColorCooldown } from './WarmColorCooldown';
+import {
+  DEFAULT_SWITCH_LEASE_SECONDS,
+  processSwitchOwner,
+} from './switchOwner';
 
 /**
  * What traffic switching is built from.
@@ -33,6 +39,8 @@ export interface TrafficSwitchingDeps {
   ruleSets: ReadonlyMap<string, RuleSet>;
   /** Replaces the database switch store (tests). */
   switches?: SwitchStore;
+  /** Who holds this process's switches (tests run several in one process). */
+  owner?: string;
 }
 
 /**
@@ -51,6 +59,7 @@ export function createTrafficSwitching(
       logger: deps.logger,
       options: deps.options,
       ruleSets: deps.ruleSets,
+      owner: deps.owner,
     }),
     tasks: [],
   };
@@ -73,31 +82,73 @@ export interface EnvironmentsDeps {
   options: {
     /** When idle colors past their warm period are stopped (once across replicas). */
     cooldownSchedule: SchedulerServiceTaskScheduleDefinition;
+    /**
+     * When expired switches are taken over and runtime traffic is compared with the active
+     * colors (once across replicas). Without it there is no reconciler (tests of the service).
+     */
+    reconcileSchedule?: SchedulerServiceTaskScheduleDefinition;
+    /** The lease of the switches the reconciler takes over or repairs with. Default 30. */
+    leaseSeconds?: number;
   };
   /** Replaces the database switch store (tests). */
   switches?: SwitchStore;
+  /** Who holds this process's switches (tests run several in one process). */
+  owner?: string;
 }
 
 /**
- * The environments routes' service and the task that stops idle colors once they have cooled.
+ * The environments routes' service, the task that stops idle colors once they have cooled, and
+ * the reconciler that recovers abandoned switches and keeps runtime traffic on the active color.
  *
  * @internal
  */
 export function createEnvironments(
   deps: EnvironmentsDeps,
 ): Capability<EnvironmentsService> {
+  const switches =
+    deps.switches ?? DatabaseSwitchStore.create({ knex: deps.knex });
   const service = new DefaultEnvironmentsService({
     models: deps.models,
     store: deps.store,
-    switches: deps.switches ?? DatabaseSwitchStore.create({ knex: deps.knex }),
+    switches,
     switching: deps.switching,
     deployments: deps.deployments,
     guard: deps.guard,
     logger: deps.logger,
     getRuntime: deps.getRuntime,
   });
-  return {
-    service,
-    tasks: [new WarmColorCooldown(service, deps.options.cooldownSchedule)],
-  };
+  const tasks: Capability<EnvironmentsService>['tasks'] = [
+    new WarmColorCooldown(service, deps.options.cooldownSchedule),
+  ];
+  const { reconcileSchedule } = deps.options;
+  if (reconcileSchedule) {
+    const owner = deps.owner ?? processSwitchOwner();
+    const leaseSeconds =
+      deps.options.leaseSeconds ?? DEFAULT_SWITCH_LEASE_SECONDS;
+    tasks.push(
+      new TrafficReconciler(
+        {
+          switches,
+          recovery: new SwitchRecovery({
+            switches,
+            logger: deps.logger,
+            owner,
+            leaseSeconds,
+          }),
+          store: deps.store,
+          deployments: deps.deployments,
+          // The runtime the model's annotation names, as the cooldown uses.
+          runtimeOf: async modelId =>
+            deps.getRuntime(
+              (await deps.models.get(modelId))?.spec?.runtime ?? 'local',
+            ),
+          logger: deps.logger,
+          owner,
+          leaseSeconds,
+        },
+        reconcileSchedule,
+      ),
+    );
+  }
+  return { service, tasks };
 }

@@ -12,6 +12,7 @@ export type {
   TrafficSwitchingDeps,
 } from './createEnvironments';
 export type {
+  ActiveRunRef,
   EnvironmentsDeployments,
   EnvironmentsService,
 } from './EnvironmentsService';
@@ -28,5 +29,23 @@ export { TrafficSwitcher } from './TrafficSwitcher';
 export type { SwitchOptions } from './TrafficSwitcher';
 export { healthLimitsOf } from './healthLimits';
 export { DatabaseSwitchStore } from './DatabaseSwitchStore';
-export type { NewSwitch, SwitchCommit, SwitchStore } from './SwitchStore';
+export type {
+  ActiveColor,
+  NewSwitch,
+  SwitchCommit,
+  SwitchIntent,
+  SwitchOutcome,
+  SwitchStore,
+  TakenOverSwitch,
+} from './SwitchStore';
+export { SwitchRecovery } from './SwitchRecovery';
+export type { RuntimeOf } from './SwitchRecovery';
+export { SwitchLease, SwitchLeaseLost } from './SwitchLease';
+export { TrafficReconciler } from './TrafficReconciler';
+export type { ReconcileResult } from './TrafficReconciler';
+export { databaseNow } from './databaseClock';
+export {
+  DEFAULT_SWITCH_LEASE_SECONDS,
+  processSwitchOwner,
+} from './switchOwner';
 export { WarmColorCooldown } from './WarmColorCooldown';

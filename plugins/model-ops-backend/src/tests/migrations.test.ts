@@ -132,6 +132,9 @@ const TABLES: Record<string, string[]> = {
     'checks',
     'started_at',
     'finished_at',
+    'owner',
+    'lease_expires_at',
+    'weights',
   ],
 };
 
