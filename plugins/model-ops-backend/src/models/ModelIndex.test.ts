@@ -77,8 +77,8 @@ describe('DefaultModelIndex', () => {
       'component:default/claimant',
       'component:default/sentiment',
     ]);
+    // The claimant declares an id sentiment owns: it is not monitored or deployed.
     expect((await index.specs()).map(s => s.entityRef)).toEqual([
-      'component:default/claimant',
       'component:default/sentiment',
     ]);
     expect((await index.get('sentiment'))?.entityRef).toBe(
@@ -138,5 +138,137 @@ describe('DefaultModelIndex', () => {
         },
       ),
     ).resolves.toMatchObject({ spec: { modelId: 'broken' } });
+  });
+});
+
+describe('DefaultModelIndex model id claims', () => {
+  const credentials = mockCredentials.user();
+  const owner = 'component:default/sentiment';
+  const claimant = 'component:default/claimant';
+
+  it('gives the id to the first claimant by uid and tells both entities', async () => {
+    const { index } = setup();
+    const byRef = new Map((await index.list()).map(m => [m.entityRef, m]));
+    expect(byRef.get(claimant)).toMatchObject({
+      modelId: 'sentiment',
+      spec: undefined,
+      claim: { modelId: 'sentiment', ownerRef: owner, rivals: [claimant] },
+      problems: [
+        {
+          annotation: 'model-ops/model-id',
+          value: 'sentiment',
+          message: `model id sentiment is already declared by ${owner}`,
+        },
+      ],
+    });
+    // The owner keeps its spec: the problem on it is a warning.
+    expect(byRef.get(owner)).toMatchObject({
+      spec: { modelId: 'sentiment' },
+      problems: [
+        {
+          annotation: 'model-ops/model-id',
+          severity: 'warning',
+          message: expect.stringContaining(`also declared by ${claimant}`),
+        },
+      ],
+    });
+    expect(byRef.get('component:default/broken')?.problems).toHaveLength(1);
+    expect((await index.get('sentiment'))?.entityRef).toBe(owner);
+  });
+
+  it('orders claimants by uid, not by name', async () => {
+    const catalog = catalogServiceMock({
+      entities: [
+        model('zz-first', { 'model-ops/model-id': 'fraud' }, '0001'),
+        model('aa-second', { 'model-ops/model-id': 'fraud' }, '0002'),
+      ],
+    });
+    const index = DefaultModelIndex.create({
+      catalog,
+      auth: mockServices.auth(),
+      logger: mockServices.logger.mock(),
+      specContext: () => ({}),
+      options: {
+        maxAgeMs: 30_000,
+        schedule: { frequency: { seconds: 30 }, timeout: { minutes: 1 } },
+      },
+    });
+    expect((await index.get('fraud'))?.entityRef).toBe(
+      'component:default/zz-first',
+    );
+    expect((await index.specs()).map(s => s.entityRef)).toEqual([
+      'component:default/zz-first',
+    ]);
+  });
+
+  it('refuses every use of the id through a claimant with a 409 naming the owner', async () => {
+    const { index } = setup();
+    for (const options of [{}, { lenient: true }, { purpose: 'x' }]) {
+      await expect(
+        index.resolve(claimant, credentials, options),
+      ).rejects.toMatchObject({
+        name: 'ConflictError',
+        message: `model id sentiment is already declared by ${owner}`,
+      });
+    }
+    await expect(
+      index.resolve(claimant, credentials, { field: 'entityRef' }),
+    ).rejects.toThrow(
+      `entityRef: model id sentiment is already declared by ${owner}`,
+    );
+    // The owner resolves, and is the entity permissions are checked against.
+    await expect(index.resolve(owner, credentials)).resolves.toMatchObject({
+      entityRef: owner,
+      spec: { entityRef: owner, modelId: 'sentiment' },
+    });
+  });
+
+  it('reads the catalog again for an entity it does not know yet', async () => {
+    const late = model('late', { 'model-ops/model-id': 'sentiment' }, 'y');
+    const catalog = catalogServiceMock({ entities: [...entities, late] });
+    const stream = jest.spyOn(catalog, 'streamEntities');
+    // The first read misses the late entity, as if it was registered just after it.
+    stream.mockImplementationOnce(async function* firstRead() {
+      yield entities.filter(
+        e => e.metadata.annotations?.['model-ops/model-id'],
+      );
+    });
+    const index = DefaultModelIndex.create({
+      catalog,
+      auth: mockServices.auth(),
+      logger: mockServices.logger.mock(),
+      specContext: () => ({}),
+      options: {
+        maxAgeMs: 30_000,
+        schedule: { frequency: { seconds: 30 }, timeout: { minutes: 1 } },
+      },
+    });
+    await index.claims([{ entityRef: owner, modelId: 'sentiment' }]);
+    expect(stream).toHaveBeenCalledTimes(1);
+    // Unknown to the index: it reads again rather than taking the late entity for an owner.
+    await expect(
+      index.resolve('component:default/late', credentials),
+    ).rejects.toThrow(`model id sentiment is already declared by ${owner}`);
+    expect(stream).toHaveBeenCalledTimes(2);
+    expect((await index.get('sentiment'))?.claim?.rivals).toEqual([
+      'component:default/late',
+      claimant,
+    ]);
+    // One the catalog read does not return either comes after every claimant the index has;
+    // an id nobody else declares belongs to the entity declaring it.
+    expect(
+      await index.claims([
+        { entityRef: 'component:default/ghost', modelId: 'sentiment' },
+        { entityRef: 'component:default/ghost', modelId: 'fresh' },
+      ]),
+    ).toEqual([
+      {
+        modelId: 'sentiment',
+        ownerRef: owner,
+        rivals: ['component:default/late', claimant, 'component:default/ghost'],
+      },
+      { modelId: 'fresh', ownerRef: 'component:default/ghost', rivals: [] },
+    ]);
+    expect(stream).toHaveBeenCalledTimes(3);
   });
 });

@@ -10,7 +10,7 @@ import {
   Entity,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_MODEL_ID,
@@ -20,7 +20,15 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import { PluginTask } from '../lib/tasks';
 import {
+  Claimant,
+  claimOf,
+  claimProblems,
+  claimTable,
+  isKnownClaim,
+} from './claims';
+import {
   IndexedModel,
+  ModelClaim,
   ModelIndex,
   ModelIndexOptions,
   ResolvedModel,
@@ -53,6 +61,7 @@ export const MODEL_ENTITY_FILTER = {
 export class DefaultModelIndex implements ModelIndex {
   private models: IndexedModel[] = [];
   private byModelId = new Map<string, IndexedModel>();
+  private claimsById = new Map<string, ModelClaim>();
   private refreshedAt?: number;
   private inFlight?: Promise<void>;
 
@@ -104,6 +113,18 @@ export class DefaultModelIndex implements ModelIndex {
     return this.byModelId.get(modelId);
   }
 
+  async claims(
+    declared: Array<{ entityRef: string; modelId: string }>,
+  ): Promise<ModelClaim[]> {
+    await this.fresh();
+    if (
+      declared.some(d => !isKnownClaim(this.claimsById, d.entityRef, d.modelId))
+    ) {
+      await this.refresh();
+    }
+    return declared.map(d => claimOf(this.claimsById, d.entityRef, d.modelId));
+  }
+
   async resolve(
     ref: CompoundEntityRef | string,
     credentials: BackstageCredentials,
@@ -122,13 +143,21 @@ export class DefaultModelIndex implements ModelIndex {
         ? new InputError(`${prefix}${message}`)
         : new NotFoundError(message);
     }
+    const declaredBy = stringifyEntityRef(entity);
     const result = parseModelSpec(entity, this.specContext());
+    if (result.spec) {
+      // Checked first: a rival reaches nothing of the owner's model, not even its problems.
+      const [claim] = await this.claims([
+        { entityRef: declaredBy, modelId: result.spec.modelId },
+      ]);
+      if (claim.ownerRef !== declaredBy) {
+        throw new ConflictError(
+          `${prefix}model id ${claim.modelId} is already declared by ${claim.ownerRef}`,
+        );
+      }
+    }
     if (options.lenient && result.spec) {
-      return {
-        entity,
-        entityRef: stringifyEntityRef(entity),
-        spec: result.spec,
-      };
+      return { entity, entityRef: declaredBy, spec: result.spec };
     }
     if (options.lenient) {
       throw new InputError(`${prefix}${entityRef} has no valid model id`);
@@ -136,14 +165,13 @@ export class DefaultModelIndex implements ModelIndex {
     if (!result.ok || !result.spec) {
       const what = options.purpose ? ` and ${options.purpose}` : '';
       throw new InputError(
-        `${prefix}${stringifyEntityRef(
-          entity,
-        )} has bad annotations${what}: ${result.problems
+        `${prefix}${declaredBy} has bad annotations${what}: ${result.problems
           .map(p => `${p.annotation}: ${p.message}`)
           .join('; ')}`,
       );
     }
-    return { entity, entityRef: stringifyEntityRef(entity), spec: result.spec };
+    // The owner, since a rival was refused above: permissions are checked against it.
+    return { entity, entityRef: declaredBy, spec: result.spec };
   }
 
   /** One entity as the caller may see it, or undefined. */
@@ -194,34 +222,49 @@ export class DefaultModelIndex implements ModelIndex {
       entities.push(...page);
     }
     const context = this.specContext();
-    const models: IndexedModel[] = entities
-      .map(entity => {
-        const result = parseModelSpec(entity, context);
+    const parsed = entities.map(entity => ({
+      entity,
+      entityRef: stringifyEntityRef(entity),
+      result: parseModelSpec(entity, context),
+    }));
+    const claimants: Claimant[] = parsed.flatMap(p =>
+      p.result.spec
+        ? [
+            {
+              entityRef: p.entityRef,
+              uid: p.entity.metadata.uid,
+              modelId: p.result.spec.modelId,
+            },
+          ]
+        : [],
+    );
+    const claimsById = claimTable(claimants);
+    const models: IndexedModel[] = parsed
+      .map(({ entity, entityRef, result }) => {
+        const claim = result.spec && claimsById.get(result.spec.modelId);
+        const owns = !claim || claim.ownerRef === entityRef;
         return {
           entity,
-          entityRef: stringifyEntityRef(entity),
+          entityRef,
           modelId:
             result.spec?.modelId ??
             entity.metadata.annotations?.[ANNOTATION_MODEL_ID] ??
             '',
-          spec: result.ok ? result.spec : undefined,
-          problems: result.problems,
+          spec: result.ok && owns ? result.spec : undefined,
+          problems: [...result.problems, ...claimProblems(claim, entityRef)],
+          claim,
         };
       })
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
     const byModelId = new Map<string, IndexedModel>();
-    // The first claimant (by uid) keeps an id; a second entity naming it does not take it over.
-    const byUid = [...models].sort((a, b) =>
-      (a.entity.metadata.uid ?? a.entityRef).localeCompare(
-        b.entity.metadata.uid ?? b.entityRef,
-      ),
-    );
-    for (const model of byUid) {
-      if (model.modelId && !byModelId.has(model.modelId))
+    for (const model of models) {
+      if (model.claim?.ownerRef === model.entityRef) {
         byModelId.set(model.modelId, model);
+      }
     }
     this.models = models;
     this.byModelId = byModelId;
+    this.claimsById = claimsById;
     this.refreshedAt = this.now();
   }
 }

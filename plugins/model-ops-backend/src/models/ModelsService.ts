@@ -17,7 +17,8 @@ import {
   ModelSummary,
   parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
-import { ModelIndex, ModelsService } from './types';
+import { claimProblems } from './claims';
+import { ModelClaim, ModelIndex, ModelsService } from './types';
 import { ModelStore, StoredModel } from './ModelStore';
 
 /**
@@ -44,26 +45,44 @@ export class DefaultModelsService implements ModelsService {
     const context = this.deps.index.specContext();
     const parsed = entities.map(entity => ({
       entity,
+      entityRef: stringifyEntityRef(entity),
       result: parseModelSpec(entity, context),
     }));
-    const stored = await this.deps.store.getModels(
-      parsed.flatMap(p => (p.result.spec ? [p.result.spec.modelId] : [])),
+    const declared = parsed.flatMap(({ entityRef, result }) =>
+      result.spec ? [{ entityRef, modelId: result.spec.modelId }] : [],
     );
+    const claims = new Map(
+      (await this.deps.index.claims(declared)).map((claim, i) => [
+        declared[i].entityRef,
+        claim,
+      ]),
+    );
+    // Only owners are joined with stored state: a rival shows none of the owner's model.
+    const ownedId = (entityRef: string) => {
+      const claim = claims.get(entityRef);
+      return claim?.ownerRef === entityRef ? claim.modelId : undefined;
+    };
+    const ownedIds = parsed.flatMap(p => {
+      const id = ownedId(p.entityRef);
+      return id ? [id] : [];
+    });
+    const stored = await this.deps.store.getModels(ownedIds);
     const alerts = this.deps.openAlertCounts
       ? await this.deps.openAlertCounts([...stored.keys()])
       : undefined;
     return parsed
-      .map(({ entity, result }) => ({
-        ...this.toSummary(
-          entity,
-          result,
-          result.spec ? stored.get(result.spec.modelId) : undefined,
-        ),
-        openAlerts:
-          alerts && result.spec
-            ? alerts.get(result.spec.modelId) ?? 0
-            : undefined,
-      }))
+      .map(({ entity, entityRef, result }) => {
+        const id = ownedId(entityRef);
+        return {
+          ...this.toSummary(
+            entity,
+            result,
+            claims.get(entityRef),
+            id ? stored.get(id) : undefined,
+          ),
+          openAlerts: alerts && id ? alerts.get(id) ?? 0 : undefined,
+        };
+      })
       .sort((a, b) => a.entityRef.localeCompare(b.entityRef));
   }
 
@@ -83,8 +102,16 @@ export class DefaultModelsService implements ModelsService {
         `${entityRef} is not a model: it has no ${ANNOTATION_MODEL_ID} annotation`,
       );
     }
+    const declaredBy = stringifyEntityRef(entity);
     const result = parseModelSpec(entity, this.deps.index.specContext());
-    const modelId = result.spec?.modelId;
+    const [claim] = result.spec
+      ? await this.deps.index.claims([
+          { entityRef: declaredBy, modelId: result.spec.modelId },
+        ])
+      : [];
+    // A rival shows its problem and nothing stored: the state belongs to the owner's model.
+    const modelId =
+      claim?.ownerRef === declaredBy ? result.spec?.modelId : undefined;
     const [stored, slots, versions] = modelId
       ? await Promise.all([
           this.deps.store.getModel(modelId),
@@ -92,10 +119,11 @@ export class DefaultModelsService implements ModelsService {
           this.deps.store.getVersions(modelId),
         ])
       : [undefined, [], []];
-    if (stored && stored.entityRef !== entityRef) {
-      // Two entities claim one model id: say so rather than mixing their state.
+    if (stored && stored.entityRef !== declaredBy) {
+      // The state was written under another ref (the entity was renamed, or a rival acted on
+      // the id before ids had owners): say so in the log.
       this.deps.logger.warn(
-        `Model id ${modelId} is declared by ${entityRef} but its state belongs to ${stored.entityRef}`,
+        `Model id ${modelId} is owned by ${declaredBy} but its state was written by ${stored.entityRef}`,
       );
     }
     const productionEndpoint =
@@ -103,7 +131,7 @@ export class DefaultModelsService implements ModelsService {
         ? await this.deps.productionEndpoint(result.spec).catch(() => undefined)
         : undefined;
     return {
-      ...this.toSummary(entity, result, stored),
+      ...this.toSummary(entity, result, claim, stored),
       productionEndpoint,
       slots,
       versions,
@@ -114,6 +142,7 @@ export class DefaultModelsService implements ModelsService {
   private toSummary(
     entity: Entity,
     result: ReturnType<typeof parseModelSpec>,
+    claim: ModelClaim | undefined,
     stored: StoredModel | undefined,
   ): ModelSummary {
     const { kind, namespace, name } = getCompoundEntityRef(entity);
@@ -135,7 +164,10 @@ export class DefaultModelsService implements ModelsService {
       description: entity.metadata.description,
       owner,
       spec: result.spec,
-      problems: result.problems,
+      problems: [
+        ...result.problems,
+        ...claimProblems(claim, stringifyEntityRef(entity)),
+      ],
       status: stored?.status ?? 'unknown',
       productionVersion: stored?.productionVersion,
       activeSlot: stored?.activeSlot,

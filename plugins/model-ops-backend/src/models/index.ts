@@ -1,7 +1,7 @@
 /**
  * The models capability: what the catalog declares (the {@link ModelIndex}, the one reader of
- * the catalog for every task and route), what the plugin has stored of each model, and the
- * model list and detail routes.
+ * the catalog for every task and route, which also decides who owns each model id), what the
+ * plugin has stored of each model, and the model list and detail routes.
  */
 import {
   AuthService,
@@ -9,6 +9,7 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import {
   BUILT_IN_METRIC_SOURCES,
   BUILT_IN_RUNTIMES,
@@ -25,6 +26,7 @@ import { ModelStore } from './ModelStore';
 export type { ModelStore, StoredModel } from './ModelStore';
 export type {
   IndexedModel,
+  ModelClaim,
   ModelIndex,
   ModelIndexOptions,
   ModelsService,
@@ -100,9 +102,10 @@ export function createModels(deps: {
   alerts?: {
     openAlertCounts(modelIds: string[]): Promise<Map<string, number>>;
   };
-  /** The stable production endpoint the model's runtime reports, if it runs. */
-  productionEndpoint?: (spec: ModelSpec) => Promise<string | undefined>;
+  /** The runtimes, for the stable production endpoint a model's runtime reports. */
+  getRuntime?: (id: string) => ModelRuntime | undefined;
 }): Capability<ModelsService> {
+  const getRuntime = deps.getRuntime;
   const alerts = deps.alerts;
   return {
     service: new DefaultModelsService({
@@ -110,7 +113,14 @@ export function createModels(deps: {
       store: deps.store,
       logger: deps.logger,
       openAlertCounts: alerts ? ids => alerts.openAlertCounts(ids) : undefined,
-      productionEndpoint: deps.productionEndpoint,
+      productionEndpoint: getRuntime
+        ? async (spec: ModelSpec) =>
+            (
+              await getRuntime(spec.runtime)?.describe({
+                model: { modelId: spec.modelId, entityRef: spec.entityRef },
+              })
+            )?.productionEndpoint
+        : undefined,
     }),
     tasks: [],
   };

@@ -20,9 +20,30 @@ export interface IndexedModel {
   entityRef: string;
   modelId: string;
   entity: Entity;
-  /** Undefined when the annotations have problems. */
+  /**
+   * Undefined when the annotations have problems, or when another entity owns the model id
+   * (so no task monitors, deploys or reconciles a model through a second claimant).
+   */
   spec?: ModelSpec;
+  /** The annotations' problems, and the model id's claim problem when there is one. */
   problems: ModelSpecProblem[];
+  /** Who owns the model id; undefined when the id is missing or invalid. */
+  claim?: ModelClaim;
+}
+
+/**
+ * Who owns a model id. The first entity by `metadata.uid` that declares an id owns it; every
+ * other entity declaring it is a rival, refused every action on the model, so that declaring
+ * someone else's id gives no way around their ownership.
+ *
+ * @internal
+ */
+export interface ModelClaim {
+  modelId: string;
+  /** The entity that owns the id. */
+  ownerRef: string;
+  /** The other entities that declare the id, by uid. */
+  rivals: string[];
 }
 
 /**
@@ -32,6 +53,7 @@ export interface IndexedModel {
  */
 export interface ResolvedModel {
   entity: Entity;
+  /** The entity that owns the model id, the one permissions are checked against. */
   entityRef: string;
   spec: ModelSpec;
 }
@@ -45,22 +67,32 @@ export interface ResolvedModel {
 export interface ModelIndex {
   /** Every model as of the last refresh (refreshes first when none has happened yet). */
   list(): Promise<IndexedModel[]>;
-  /** The models with good annotations, as of the last refresh. */
+  /** The models with good annotations that own their ids, as of the last refresh. */
   specs(): Promise<ModelSpec[]>;
-  /** One model by id, as of the last refresh. */
+  /** The model that owns an id, as of the last refresh. */
   get(modelId: string): Promise<IndexedModel | undefined>;
   /**
    * The model an entity declares, for a caller who may see the entity (the catalog is asked
-   * with the caller's credentials). 404 when there is no such entity or it is no model, 400
-   * naming every bad annotation (`lenient` accepts a model whose id is good but another
-   * annotation is bad, for read-only views). `field` prefixes the messages with the request field that named
-   * the entity; `purpose` is said in the bad-annotations message ("cannot be deployed").
+   * with the caller's credentials). 404 when there is no such entity or it is no model, 409
+   * naming the owner when another entity owns the model id (for reads as well as writes, so
+   * nothing of another entity's model is reached through a rival), 400 naming every bad
+   * annotation (`lenient` accepts a model whose id is good but another annotation is bad, for
+   * read-only views). `field` prefixes the messages with the request field that named the
+   * entity; `purpose` is said in the bad-annotations message ("cannot be deployed").
    */
   resolve(
     ref: CompoundEntityRef | string,
     credentials: BackstageCredentials,
     options?: { field?: string; purpose?: string; lenient?: boolean },
   ): Promise<ResolvedModel>;
+  /**
+   * Who owns the model id each entity declares (the entities' own valid ids, in order). An
+   * entity the index does not know yet makes it read the catalog once first, so a newly
+   * registered rival is never taken for an owner.
+   */
+  claims(
+    declared: Array<{ entityRef: string; modelId: string }>,
+  ): Promise<ModelClaim[]>;
   /** One model by id as of the last refresh, without waiting (undefined before the first). */
   peek(modelId: string): IndexedModel | undefined;
   /** One entity as the caller may see it (the catalog asked with the caller's credentials). */

@@ -26,6 +26,7 @@ import { CompactTime, TruncatedText, noWrap } from '../CompactText';
 import { EnvironmentsPanel } from '../EnvironmentsPanel';
 import { GuardedButton } from '../GuardedButton';
 import { ModelContentLayout } from '../ModelContentLayout';
+import { isBlockingProblem } from '../ModelSpecCard';
 import { DeployDialog } from './DeployDialog';
 import { RollbackDialog } from './RollbackDialog';
 import { RunDetails } from './RunDetails';
@@ -95,7 +96,7 @@ function Production(props: {
     permission: modelOpsDeploymentRollbackPermission,
     resourceRef: model.entityRef,
   });
-  const blocked = model.problems.length > 0;
+  const blocked = model.problems.some(isBlockingProblem);
   return (
     <InfoCard title="Production">
       {model.productionVersion ? (

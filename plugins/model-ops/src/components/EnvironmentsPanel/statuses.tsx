@@ -72,6 +72,7 @@ export const SWITCH_KIND_LABELS: Record<SwitchKind, string> = {
   deployment: 'Deployment',
   'canary-promotion': 'Canary promotion',
   'canary-abort': 'Canary abort',
+  repair: 'Repair',
 };
 
 export function formatTime(iso?: string): string {

@@ -1,2 +1,2 @@
 export { ModelSpecCard } from './ModelSpecCard';
-export { ModelSpecProblems } from './ModelSpecProblems';
+export { ModelSpecProblems, isBlockingProblem } from './ModelSpecProblems';

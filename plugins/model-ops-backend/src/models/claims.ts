@@ -1,0 +1,90 @@
+import {
+  ANNOTATION_MODEL_ID,
+  ModelSpecProblem,
+} from '@model-ops/plugin-model-ops-common';
+import { ModelClaim } from './types';
+
+/** An entity that declares a valid model id, as the index read it. */
+export interface Claimant {
+  entityRef: string;
+  uid?: string;
+  modelId: string;
+}
+
+/**
+ * The claim on every model id the claimants declare: the first by uid owns it. An entity
+ * without a uid (only in tests; the catalog gives every entity one) is ordered by its ref.
+ */
+export function claimTable(claimants: Claimant[]): Map<string, ModelClaim> {
+  const byUid = [...claimants].sort((a, b) =>
+    (a.uid ?? a.entityRef).localeCompare(b.uid ?? b.entityRef),
+  );
+  const table = new Map<string, ModelClaim>();
+  for (const { modelId, entityRef } of byUid) {
+    const claim = table.get(modelId);
+    if (claim) claim.rivals.push(entityRef);
+    else table.set(modelId, { modelId, ownerRef: entityRef, rivals: [] });
+  }
+  return table;
+}
+
+/** Whether the table already holds this entity's claim on this id. */
+export function isKnownClaim(
+  table: Map<string, ModelClaim>,
+  entityRef: string,
+  modelId: string,
+): boolean {
+  const claim = table.get(modelId);
+  return (
+    !!claim &&
+    (claim.ownerRef === entityRef || claim.rivals.includes(entityRef))
+  );
+}
+
+/**
+ * An entity's claim as the table has it. An entity the table does not know (registered after
+ * the last read of the catalog) comes after every claimant it has, so it owns only an id
+ * nobody else declares.
+ */
+export function claimOf(
+  table: Map<string, ModelClaim>,
+  entityRef: string,
+  modelId: string,
+): ModelClaim {
+  const claim = table.get(modelId);
+  if (!claim) return { modelId, ownerRef: entityRef, rivals: [] };
+  if (isKnownClaim(table, entityRef, modelId)) return claim;
+  return { ...claim, rivals: [...claim.rivals, entityRef] };
+}
+
+/**
+ * What an entity's page says of its claim: on a rival, an error (it is neither monitored nor
+ * deployed); on an owner with rivals, a warning that leaves it working.
+ */
+export function claimProblems(
+  claim: ModelClaim | undefined,
+  entityRef: string,
+): ModelSpecProblem[] {
+  if (!claim) return [];
+  const base = { annotation: ANNOTATION_MODEL_ID, value: claim.modelId };
+  if (claim.ownerRef !== entityRef) {
+    return [
+      {
+        ...base,
+        message: `model id ${claim.modelId} is already declared by ${claim.ownerRef}`,
+      },
+    ];
+  }
+  if (claim.rivals.length === 0) return [];
+  return [
+    {
+      ...base,
+      severity: 'warning',
+      message: `model id ${
+        claim.modelId
+      } is also declared by ${claim.rivals.join(
+        ', ',
+      )}, which may not act on it: this entity declared it first and owns it`,
+    },
+  ];
+}
