@@ -73,8 +73,9 @@ export interface Config {
        */
       stateDir?: string;
       /**
-       * The model server each slot runs. Default: `node <repo>/examples/model-server/src/server.ts
-       * --artifact {artifact} --port {port} --host 127.0.0.1 --model-id {modelId}`. The server
+       * The model server each slot runs. Default: the `model-ops-model-server` command of
+       * `@model-ops/model-server`, a dependency of this plugin: `node <its bin> --artifact
+       * {artifact} --port {port} --host 127.0.0.1 --model-id {modelId}`. The server
        * must print `{"event":"listening","port":N,...}` on stdout and serve `GET /healthz`.
        */
       server?: {
@@ -170,10 +171,34 @@ export interface Config {
        */
       fileRoot?: string;
       /**
+       * The folders `file:` artifacts may be read from, relative to fileRoot. A path that leaves
+       * every root, by `..` or by a symlink (real paths are compared), is refused with a 400
+       * naming `artifact.uri`. Default: fileRoot alone; `[]` allows no `file:` artifact at all.
+       * `http(s)` artifacts are read through Backstage's URL reader instead: list their hosts
+       * at `backend.reading.allow` or configure an integration.
+       */
+      fileRoots?: string[];
+      /**
+       * The most bytes an artifact may have, per file and in total; reading stops at the limit.
+       * Default 209715200 (200 MiB).
+       */
+      maxBytes?: number;
+      /**
        * A JSON file (relative to fileRoot) listing the artifacts the Deploy dialog offers:
        * `{ "models": { "<model-id>": [{ "version", "uri", "sha256", "summary" }] } }`.
        */
       index?: string;
+    };
+    /** Who may change deployments, switches and alerts, besides what the permission policy says. */
+    permissions?: {
+      /**
+       * Subjects of the service principals that may do so, alone or acting on a user's behalf,
+       * e.g. `plugin:scaffolder` (a backend plugin) or `external:ci-bot` (an external access
+       * token). Users always may (the policy decides on which entities); every other service is
+       * refused with a 403 and the refusal is audited. Default: none. The demo bootstrap
+       * (`modelOps.demo.bootstrap`) is the one built-in exception.
+       */
+      allowedServicePrincipals?: string[];
     };
     /** The deployment pipeline. */
     pipeline?: {
@@ -214,6 +239,16 @@ export interface Config {
       warmSeconds?: number;
       /** How often idle colors past their warm period are stopped. Default every 15 seconds. */
       cooldownSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+      /**
+       * How long a switch is held without renewing (by the database's clock); a switch whose
+       * owner stops renewing is taken over and reverted after it. Default 30.
+       */
+      leaseSeconds?: number;
+      /**
+       * How often abandoned switches are recovered and each model's runtime traffic is compared
+       * with its recorded active color (once across replicas). Default every 15 seconds.
+       */
+      reconcileSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     /** Canary releases (models with `model-ops/strategy: canary`). */
     canary?: {

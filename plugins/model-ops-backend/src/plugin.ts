@@ -5,17 +5,12 @@ import {
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { modelOpsPermissions } from '@model-ops/plugin-model-ops-common';
-import {
-  modelOpsAlertChannelsExtensionPoint,
-  modelOpsMetricSourcesExtensionPoint,
-  modelOpsRuntimesExtensionPoint,
-} from '@model-ops/plugin-model-ops-node';
 import { createCostPerRequest } from './capacity';
 import { readModelOpsConfig } from './config/config';
 import { createDeployments } from './deployments';
 import { createEnvironments, createTrafficSwitching } from './environments';
 import { createActionGuard } from './lib/guard';
-import { scheduleTasks } from './lib/tasks';
+import { startCapabilities } from './lib/tasks';
 import { createModelIndex, createModelStore, createModels } from './models';
 import { createMonitoring } from './monitoring';
 import { createKubernetesRuntime } from './runtimes/kubernetes';
@@ -33,17 +28,7 @@ export const modelOpsPlugin = createBackendPlugin({
   pluginId: 'model-ops',
   register(env) {
     const extensions = new ExtensionRegistry();
-    env.registerExtensionPoint(modelOpsRuntimesExtensionPoint, {
-      addRuntime: (...runtimes) => extensions.addRuntimes(runtimes.flat()),
-    });
-    env.registerExtensionPoint(modelOpsMetricSourcesExtensionPoint, {
-      addMetricSource: (...sources) =>
-        extensions.addMetricSources(sources.flat()),
-    });
-    env.registerExtensionPoint(modelOpsAlertChannelsExtensionPoint, {
-      addAlertChannel: (...channels) =>
-        extensions.addAlertChannels(channels.flat()),
-    });
+    extensions.registerExtensionPoints(env);
 
     env.registerInit({
       deps: {
@@ -58,6 +43,7 @@ export const modelOpsPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         lifecycle: coreServices.lifecycle,
+        urlReader: coreServices.urlReader,
         catalog: catalogServiceRef,
       },
       async init(deps) {
@@ -85,7 +71,12 @@ export const modelOpsPlugin = createBackendPlugin({
 
         const store = await createModelStore({ database });
         const knex = await database.getClient();
-        const guard = createActionGuard(deps);
+        const guard = createActionGuard({
+          permissions: deps.permissions,
+          auditor: deps.auditor,
+          allowedServicePrincipals:
+            options.permissions.allowedServicePrincipals,
+        });
         const index = createModelIndex({
           catalog,
           auth,
@@ -137,6 +128,7 @@ export const modelOpsPlugin = createBackendPlugin({
           guard,
           auth,
           getRuntime,
+          urlReader: deps.urlReader,
           switching: switching.service,
           logger,
           options: {
@@ -156,39 +148,28 @@ export const modelOpsPlugin = createBackendPlugin({
           switching: switching.service,
           deployments: deployments.service,
           logger,
-          options: { cooldownSchedule: options.environments.cooldownSchedule },
+          options: {
+            cooldownSchedule: options.environments.cooldownSchedule,
+            reconcileSchedule: options.environments.reconcileSchedule,
+            leaseSeconds: options.environments.leaseSeconds,
+          },
         });
         const catalogModels = createModels({
           index: models,
           store,
           logger,
           alerts: monitoring.service,
-          productionEndpoint: async spec =>
-            (
-              await getRuntime(spec.runtime)?.describe({
-                model: { modelId: spec.modelId, entityRef: spec.entityRef },
-              })
-            )?.productionEndpoint,
+          getRuntime,
         });
 
-        const capabilities = [
+        await startCapabilities({ scheduler, lifecycle, logger }, [
           index,
           monitoring,
           switching,
           deployments,
           environments,
           catalogModels,
-        ];
-        await scheduleTasks(
-          scheduler,
-          capabilities.flatMap(c => c.tasks),
-          logger,
-        );
-        for (const capability of capabilities) {
-          capability.start?.();
-          if (capability.stop)
-            lifecycle.addShutdownHook(() => capability.stop!());
-        }
+        ]);
 
         const router = await createRouter({
           httpAuth: deps.httpAuth,

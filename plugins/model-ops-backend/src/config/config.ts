@@ -37,11 +37,18 @@ export interface ModelOpsConfig extends RulesOptions {
   canary: CanaryOptions;
   environments: Omit<SwitchOptions, 'inputs'> & {
     cooldownSchedule: SchedulerServiceTaskScheduleDefinition;
+    leaseSeconds: number;
+    /** When abandoned switches are recovered and runtime traffic is checked against the DB. */
+    reconcileSchedule: SchedulerServiceTaskScheduleDefinition;
   };
   demo: {
     bootstrap: boolean;
     version: string;
     schedule: SchedulerServiceTaskScheduleDefinition;
+  };
+  permissions: {
+    /** Service principals (their subjects) that may mutate, alone or acting for a user. */
+    allowedServicePrincipals: string[];
   };
   monitoring: {
     schedule: SchedulerServiceTaskScheduleDefinition;
@@ -90,12 +97,18 @@ export const DEFAULT_SCHEDULES = {
 /** The defaults of the canary analysis. */
 export const DEFAULT_CANARY: CanaryOptions = DEFAULT_CANARY_OPTIONS;
 
-/** The defaults of a traffic switch. */
+/** The defaults of a traffic switch, its lease and its recovery. */
 export const DEFAULT_SWITCH = {
   probes: 10,
   healthWatchSeconds: 10,
   watchIntervalMs: 50,
   warmSeconds: 300,
+  leaseSeconds: 30,
+  reconcileSchedule: {
+    frequency: { seconds: 15 },
+    timeout: { minutes: 2 },
+    initialDelay: { seconds: 5 },
+  } satisfies SchedulerServiceTaskScheduleDefinition,
 };
 
 function schedule(
@@ -283,6 +296,17 @@ export async function readModelOpsConfig(
         'modelOps.environments.cooldownSchedule',
         DEFAULT_SCHEDULES.cooldown,
       ),
+      leaseSeconds: number(
+        config,
+        'modelOps.environments.leaseSeconds',
+        DEFAULT_SWITCH.leaseSeconds,
+        { min: 1 },
+      ),
+      reconcileSchedule: schedule(
+        config,
+        'modelOps.environments.reconcileSchedule',
+        DEFAULT_SWITCH.reconcileSchedule,
+      ),
     },
     demo: {
       bootstrap: config.getOptionalBoolean('modelOps.demo.bootstrap') ?? false,
@@ -292,6 +316,12 @@ export async function readModelOpsConfig(
         'modelOps.demo.schedule',
         DEFAULT_SCHEDULES.demo,
       ),
+    },
+    permissions: {
+      allowedServicePrincipals:
+        config.getOptionalStringArray(
+          'modelOps.permissions.allowedServicePrincipals',
+        ) ?? [],
     },
     monitoring: {
       schedule: monitoringSchedule,

@@ -2,7 +2,7 @@ import { Config } from '@backstage/config';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { findRepoRoot, resolveLocalStateDir } from '../runtimes/local';
-import { DEFAULT_BUDGETS } from '../deployments';
+import { DEFAULT_BUDGETS, DEFAULT_MAX_ARTIFACT_BYTES } from '../deployments';
 import type { PipelineBudgets, PipelineOptions } from '../deployments';
 
 function positive(
@@ -104,8 +104,33 @@ function readMaxConcurrentRuns(config: Config | undefined): number {
 }
 
 /**
- * Reads `modelOps.pipeline`. Relative `file:` artifacts resolve against `modelOps.artifacts.fileRoot`
- * (default: the monorepo root); the artifact cache lives in the local runtime's state folder.
+ * `modelOps.artifacts.fileRoots`: the folders `file:` artifacts may come from, relative ones
+ * against `fileRoot`; only `fileRoot` itself when absent, none when empty.
+ */
+function readFileRoots(rootConfig: Config, fileRoot: string): string[] {
+  const key = 'modelOps.artifacts.fileRoots';
+  if (!rootConfig.has(key)) return [fileRoot];
+  return rootConfig
+    .getStringArray(key)
+    .map(root => path.resolve(fileRoot, root));
+}
+
+/** `modelOps.artifacts.maxBytes`, per file and in total. */
+function readMaxArtifactBytes(rootConfig: Config): number {
+  const key = 'modelOps.artifacts.maxBytes';
+  const value = rootConfig.getOptionalNumber(key) ?? DEFAULT_MAX_ARTIFACT_BYTES;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(
+      `Invalid ${key} ${value}: expected a whole number of bytes, 1 or more`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Reads `modelOps.pipeline` and where artifacts may come from (`modelOps.artifacts`). Relative
+ * `file:` artifacts resolve against `modelOps.artifacts.fileRoot` (default: the monorepo root);
+ * the artifact cache lives in the local runtime's state folder.
  *
  * @internal
  */
@@ -161,6 +186,8 @@ export async function readPipelineOptions(
     pollIntervalSeconds: config?.getOptionalNumber('pollIntervalSeconds') ?? 2,
     maxConcurrentRuns: readMaxConcurrentRuns(config),
     fileRoot,
+    fileRoots: readFileRoots(rootConfig, fileRoot),
+    maxArtifactBytes: readMaxArtifactBytes(rootConfig),
     cacheDir: path.join(stateDir, 'artifacts'),
     verificationInputs,
     verificationFile,

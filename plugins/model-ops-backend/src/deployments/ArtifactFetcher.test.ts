@@ -1,3 +1,7 @@
+import { UrlReaderService } from '@backstage/backend-plugin-api';
+import { UrlReaders } from '@backstage/backend-defaults/urlReader';
+import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -15,6 +19,7 @@ describe('ArtifactFetcher', () => {
   let index: Record<string, { uri: string; sha256: string }>;
   let server: http.Server;
   let baseUrl: string;
+  let urlReader: UrlReaderService;
   /** What the loopback artifact server does to the next answers. */
   let tamper: 'none' | 'model' | 'missing' = 'none';
 
@@ -52,7 +57,15 @@ describe('ArtifactFetcher', () => {
       }
     });
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const port = (server.address() as AddressInfo).port;
+    baseUrl = `http://127.0.0.1:${port}`;
+    // Backstage's own URL reader, allowed to read the loopback artifact store and nothing else.
+    urlReader = UrlReaders.default({
+      logger: mockServices.logger.mock(),
+      config: new ConfigReader({
+        backend: { reading: { allow: [{ host: `127.0.0.1:${port}` }] } },
+      }),
+    });
   });
 
   afterAll(async () => {
@@ -69,7 +82,7 @@ describe('ArtifactFetcher', () => {
   });
 
   const fetcher = () =>
-    new ArtifactFetcher({ cacheDir: tmp, fileRoot: repoRoot });
+    new ArtifactFetcher({ cacheDir: tmp, fileRoot: repoRoot, urlReader });
 
   it('fetches a relative file: artifact and verifies it', async () => {
     const artifact = await fetcher().fetch({

@@ -1,7 +1,17 @@
+import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  ArtifactError,
+  DEFAULT_MAX_ARTIFACT_BYTES,
+  tooLargeError,
+} from './artifacts/ArtifactError';
+import { FileArtifactSource } from './artifacts/FileArtifactSource';
+import { RemoteArtifactSource } from './artifacts/RemoteArtifactSource';
+
+export { ArtifactError } from './artifacts/ArtifactError';
 
 /**
  * The manifest at the root of an artifact: every file with its sha256.
@@ -37,16 +47,13 @@ export interface FetchedArtifact {
 }
 
 /**
- * A failed fetch or verification, with the step that failed.
+ * Where an artifact is: a directory on this host, or a URL the URL reader reads.
  *
  * @internal
  */
-export class ArtifactError extends Error {
-  constructor(readonly check: string, message: string) {
-    super(message);
-    this.name = 'ArtifactError';
-  }
-}
+export type ArtifactLocation =
+  | { kind: 'file'; dir: string }
+  | { kind: 'http'; base: URL };
 
 const SAFE_FILE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
@@ -55,47 +62,89 @@ function sha256(data: Buffer): string {
 }
 
 /**
- * Fetches model artifacts from `file:` and `http(s):` locations into a local cache, verifying the
- * manifest's sha256 against the expected checksum and every file against the manifest.
+ * Fetches model artifacts into a local cache, verifying the manifest's sha256 against the
+ * expected checksum and every file against the manifest.
  *
  * An artifact is a directory holding `manifest.json`; its checksum is the sha256 of the manifest's
- * bytes, which in turn lists the sha256 of every file (the scheme OCI images use).
+ * bytes, which in turn lists the sha256 of every file (the scheme OCI images use). `http(s)`
+ * artifacts are read through Backstage's URL reader, `file:` ones only from under the file
+ * roots; every file, and the artifact as a whole, is read up to `maxBytes` and no further.
  *
  * @internal
  */
 export class ArtifactFetcher {
+  readonly #files: FileArtifactSource;
+  readonly #remote: RemoteArtifactSource;
+  readonly #maxBytes: number;
+
   constructor(
     private readonly options: {
       cacheDir: string;
-      /** What relative `file:` URIs are resolved against. */
+      /** What relative `file:` URIs resolve against. */
       fileRoot: string;
-      fetch?: typeof fetch;
+      /** The folders `file:` artifacts may come from; `[fileRoot]` when absent. */
+      fileRoots?: string[];
+      /** The most bytes an artifact may have, per file and in total. Default 200 MiB. */
+      maxBytes?: number;
+      /** Reads `http(s)` artifacts; without it they are refused. */
+      urlReader?: UrlReaderService;
+      /** How long reading one remote file may take. Default 30 s. */
       timeoutMs?: number;
+      logger?: LoggerService;
     },
-  ) {}
+  ) {
+    this.#files = new FileArtifactSource({
+      fileRoot: options.fileRoot,
+      roots: options.fileRoots ?? [options.fileRoot],
+    });
+    this.#remote = new RemoteArtifactSource({
+      urlReader: options.urlReader,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      logger: options.logger,
+    });
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
+  }
 
-  /** Where a `file:` or `http(s):` URI points; throws for other schemes. */
-  resolve(
-    uri: string,
-  ): { kind: 'file'; dir: string } | { kind: 'http'; base: URL } {
+  /**
+   * Where a `file:` or `http(s):` URI points; throws for other schemes and for `file:` paths
+   * outside the file roots as written.
+   */
+  resolve(uri: string): ArtifactLocation {
     if (/^https?:\/\//i.test(uri)) {
-      const base = new URL(uri);
-      if (!base.pathname.endsWith('/')) base.pathname += '/';
-      return { kind: 'http', base };
+      return { kind: 'http', base: this.#remote.resolve(uri) };
     }
-    if (uri.startsWith('file://')) {
-      return { kind: 'file', dir: fileURLToPath(uri) };
-    }
-    if (uri.startsWith('file:')) {
-      return {
-        kind: 'file',
-        dir: path.resolve(this.options.fileRoot, uri.slice('file:'.length)),
-      };
+    if (/^file:/i.test(uri)) {
+      return { kind: 'file', dir: this.#files.resolve(uri) };
     }
     throw new ArtifactError(
       'artifact-uri',
       `Unsupported artifact URI "${uri}": use file:// , file:<relative path> or http(s)://`,
     );
+  }
+
+  /**
+   * The entry check of a new run, made before it is written: the scheme, the file roots (as
+   * written and by real path) or whether the URL reader serves the host. Reads no artifact
+   * bytes. Throws an InputError naming `artifact.uri`.
+   */
+  async checkSource(uri: string): Promise<void> {
+    try {
+      const location = this.resolve(uri);
+      if (location.kind === 'file') {
+        await this.#files.check(location.dir);
+      } else {
+        await this.#remote.check(location.base);
+      }
+    } catch (error) {
+      if (error instanceof ArtifactError) {
+        throw new InputError(
+          error.message.startsWith('artifact.uri')
+            ? error.message
+            : `artifact.uri: ${error.message}`,
+        );
+      }
+      throw error;
+    }
   }
 
   async fetch(request: {
@@ -105,7 +154,8 @@ export class ArtifactFetcher {
     version: string;
   }): Promise<FetchedArtifact> {
     const location = this.resolve(request.uri);
-    const manifestBytes = await this.read(location, 'manifest.json');
+    const read = this.#reader(location);
+    const manifestBytes = await read('manifest.json');
     const manifestSha256 = sha256(manifestBytes);
     if (manifestSha256 !== request.sha256.toLowerCase()) {
       throw new ArtifactError(
@@ -147,26 +197,15 @@ export class ArtifactFetcher {
       const staging = `${target}.tmp-${process.pid}-${Date.now()}`;
       await fs.rm(staging, { recursive: true, force: true });
       await fs.mkdir(staging, { recursive: true });
-      for (const file of manifest.files) {
-        if (!SAFE_FILE.test(file.path) || file.path.split('/').includes('..')) {
-          throw new ArtifactError(
-            'manifest',
-            `Unsafe file path in manifest: "${file.path}"`,
-          );
+      try {
+        for (const file of manifest.files) {
+          await this.#copyVerified(read, file, staging);
         }
-        const bytes = await this.read(location, file.path);
-        const actual = sha256(bytes);
-        if (actual !== file.sha256) {
-          throw new ArtifactError(
-            'checksum',
-            `Checksum mismatch for ${file.path}: sha256 ${actual}, the manifest says ${file.sha256}`,
-          );
-        }
-        const dest = path.join(staging, file.path);
-        await fs.mkdir(path.dirname(dest), { recursive: true });
-        await fs.writeFile(dest, bytes);
+        await fs.writeFile(path.join(staging, 'manifest.json'), manifestBytes);
+      } catch (error) {
+        await fs.rm(staging, { recursive: true, force: true });
+        throw error;
       }
-      await fs.writeFile(path.join(staging, 'manifest.json'), manifestBytes);
       await fs.rm(target, { recursive: true, force: true });
       await fs.mkdir(path.dirname(target), { recursive: true });
       await fs.rename(staging, target);
@@ -213,41 +252,49 @@ export class ArtifactFetcher {
     }
   }
 
-  private async read(
-    location: ReturnType<ArtifactFetcher['resolve']>,
-    file: string,
-  ): Promise<Buffer> {
-    if (location.kind === 'file') {
-      try {
-        return await fs.readFile(path.join(location.dir, file));
-      } catch (error) {
-        throw new ArtifactError(
-          'fetch',
-          `Cannot read ${path.join(location.dir, file)}: ${
-            (error as Error).message
-          }`,
-        );
-      }
-    }
-    const url = new URL(file, location.base);
-    const doFetch = this.options.fetch ?? fetch;
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-    } catch (error) {
+  async #copyVerified(
+    read: (file: string) => Promise<Buffer>,
+    file: { path: string; sha256: string },
+    staging: string,
+  ): Promise<void> {
+    if (
+      typeof file?.path !== 'string' ||
+      !SAFE_FILE.test(file.path) ||
+      file.path.split('/').includes('..')
+    ) {
       throw new ArtifactError(
-        'fetch',
-        `Cannot fetch ${url}: ${(error as Error).message}`,
+        'manifest',
+        `Unsafe file path in manifest: "${file?.path}"`,
       );
     }
-    if (!response.ok) {
+    const bytes = await read(file.path);
+    const actual = sha256(bytes);
+    if (actual !== file.sha256) {
       throw new ArtifactError(
-        'fetch',
-        `Cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`,
+        'checksum',
+        `Checksum mismatch for ${file.path}: sha256 ${actual}, the manifest says ${file.sha256}`,
       );
     }
-    return Buffer.from(await response.arrayBuffer());
+    const dest = path.join(staging, file.path);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.writeFile(dest, bytes);
+  }
+
+  /**
+   * Reads the files of one artifact from its source; each read may use what is left of the
+   * artifact's byte budget and no more, which bounds every file and the total at once.
+   */
+  #reader(location: ArtifactLocation): (file: string) => Promise<Buffer> {
+    let remaining = this.#maxBytes;
+    const tooLarge = () => tooLargeError(this.#maxBytes);
+    return async file => {
+      const limit = { maxBytes: remaining, tooLarge };
+      const bytes =
+        location.kind === 'file'
+          ? await this.#files.read(location.dir, file, limit)
+          : await this.#remote.read(location.base, file, limit);
+      remaining -= bytes.length;
+      return bytes;
+    };
   }
 }

@@ -55,6 +55,11 @@ export class DefaultDeploymentsService implements DeploymentsService {
       onRunCreated?: () => void;
       /** The runtime a model names, for reading its slots' logs. */
       getRuntime?: (id: string) => ModelRuntime | undefined;
+      /**
+       * Refuses an artifact source before its run is written (an InputError naming
+       * `artifact.uri`): the scheme, the file roots, the hosts the URL reader may read.
+       */
+      checkArtifact: (uri: string) => Promise<void>;
     },
   ) {}
 
@@ -77,6 +82,7 @@ export class DefaultDeploymentsService implements DeploymentsService {
       },
       caller,
       async () => {
+        await this.deps.checkArtifact(request.artifact.uri);
         const stored = await this.deps.store.getModel(spec.modelId);
         const run = await this.deps.runs.createRun({
           id: randomUUID(),
@@ -195,6 +201,7 @@ export class DefaultDeploymentsService implements DeploymentsService {
               : `${spec.modelId} has no earlier successful version to roll back to`,
           );
         }
+        await this.checkRollbackArtifact(target.version, target.uri);
         const run = await this.deps.runs.createRun({
           id: randomUUID(),
           modelId: spec.modelId,
@@ -214,6 +221,23 @@ export class DefaultDeploymentsService implements DeploymentsService {
         return toApi(run);
       },
     );
+  }
+
+  /** A version's artifact that was fine once may have left the configured sources since. */
+  private async checkRollbackArtifact(
+    version: string,
+    uri: string,
+  ): Promise<void> {
+    try {
+      await this.deps.checkArtifact(uri);
+    } catch (error) {
+      if (error instanceof InputError) {
+        throw new InputError(
+          `Version ${version} cannot be rolled back to: ${error.message}`,
+        );
+      }
+      throw error;
+    }
   }
 
   async slotLogs(
@@ -269,6 +293,15 @@ export class DefaultDeploymentsService implements DeploymentsService {
       }
     }
     return [...offered.values()];
+  }
+
+  async activeRun(
+    modelId: string,
+  ): Promise<{ id: string; kind: string; version: string } | undefined> {
+    const run = await this.deps.runs.getActiveRun(modelId);
+    return run
+      ? { id: run.id, kind: run.kind, version: run.version }
+      : undefined;
   }
 
   async latestCanary(modelId: string): Promise<CanaryState | undefined> {

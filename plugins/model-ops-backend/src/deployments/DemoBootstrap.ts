@@ -65,7 +65,8 @@ export class DemoBootstrap implements PluginTask {
             version: artifact.version,
             artifact: { uri: artifact.uri, sha256: artifact.sha256 },
           },
-          { credentials },
+          // The plugin's own credentials: the guard's one built-in exception.
+          { credentials, builtIn: 'demo-bootstrap' },
         );
         logger.info(
           `Bootstrapping ${spec.modelId} ${artifact.version}: run ${run.id}`,

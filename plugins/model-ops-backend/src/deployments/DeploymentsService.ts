@@ -56,4 +56,8 @@ export interface DeploymentsService {
    * that the caller may see the model.
    */
   latestCanary(modelId: string): Promise<CanaryState | undefined>;
+  /** The model's run in progress, if any: switches and cooldowns stand aside for it. */
+  activeRun(
+    modelId: string,
+  ): Promise<{ id: string; kind: string; version: string } | undefined>;
 }

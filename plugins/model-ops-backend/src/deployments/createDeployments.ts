@@ -1,4 +1,8 @@
-import { AuthService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  AuthService,
+  LoggerService,
+  UrlReaderService,
+} from '@backstage/backend-plugin-api';
 import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import { Knex } from 'knex';
 import { ActionGuard } from '../lib/guard';
@@ -29,6 +33,8 @@ export interface DeploymentsDeps {
   /** The plugin's database, migrated (the models store applies the migrations). */
   knex: Knex;
   getRuntime: (id: string) => ModelRuntime | undefined;
+  /** Reads `http(s)` artifacts (`coreServices.urlReader`); without it they are refused. */
+  urlReader?: UrlReaderService;
   /** The production strategies' traffic switching; without it every run replaces in place. */
   switching?: ProductionSwitch;
   options: DeploymentsOptions;
@@ -51,6 +57,10 @@ export function createDeployments(
   const fetcher = new ArtifactFetcher({
     cacheDir: options.pipeline.cacheDir,
     fileRoot: options.pipeline.fileRoot,
+    fileRoots: options.pipeline.fileRoots,
+    maxBytes: options.pipeline.maxArtifactBytes,
+    urlReader: deps.urlReader,
+    logger: logger.child({ task: 'model-ops-artifacts' }),
   });
   const worker = new PipelineWorker({
     runs,
@@ -70,6 +80,7 @@ export function createDeployments(
     artifactIndexFile: options.artifactIndexFile,
     onRunCreated: () => void worker.poll(),
     getRuntime: deps.getRuntime,
+    checkArtifact: uri => fetcher.checkSource(uri),
   });
 
   const tasks: PluginTask[] = [

@@ -32,5 +32,6 @@ export type {
   SucceededVersion,
 } from './RunStore';
 export { ArtifactFetcher } from './ArtifactFetcher';
+export { DEFAULT_MAX_ARTIFACT_BYTES } from './artifacts/ArtifactError';
 export { PipelineWorker } from './PipelineWorker';
 export { ProductionReconciler } from './ProductionReconciler';

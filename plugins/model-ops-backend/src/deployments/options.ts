@@ -30,6 +30,10 @@ export interface PipelineOptions {
   maxConcurrentRuns: number;
   /** Relative `file:` artifacts resolve against it. */
   fileRoot: string;
+  /** The folders `file:` artifacts may come from (checked by real path); `[fileRoot]` when absent. */
+  fileRoots?: string[];
+  /** The most bytes an artifact may have, per file and in total; 200 MiB when absent. */
+  maxArtifactBytes?: number;
   cacheDir: string;
   /** Production-like inputs sent through the router when verifying a new version. */
   verificationInputs: string[];

@@ -1,6 +1,8 @@
 import {
   AuditorService,
   BackstageCredentials,
+  BackstageServicePrincipal,
+  BackstageUserPrincipal,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
@@ -18,6 +20,12 @@ import type { Request } from 'express';
 export interface Caller {
   credentials: BackstageCredentials;
   request?: Request;
+  /**
+   * Set only by the demo bootstrap, which starts runs with the plugin's own service
+   * credentials: the one built-in caller that is neither a user nor an allowlisted service, and
+   * only for `deployment-create`. Never set from an HTTP request.
+   */
+  builtIn?: 'demo-bootstrap';
 }
 
 /**
@@ -28,7 +36,8 @@ export interface Caller {
  */
 export interface ActionGuard {
   /**
-   * Runs `fn` as the audited event `eventId`: the caller must hold `permission` on
+   * Runs `fn` as the audited event `eventId`: the caller must be a user, an allowlisted
+   * service (alone or acting for a user) or the demo bootstrap, and must hold `permission` on
    * `entityRef` (a NotAllowedError otherwise, audited as a failure). The event's success meta
    * carries the result's `id` when it has one.
    */
@@ -66,6 +75,40 @@ export function principalOf(
 }
 
 /**
+ * Why a caller may not mutate anything, or undefined when it may: users may (their permissions
+ * decide the rest), services only when allowlisted, both alone and acting on a user's behalf.
+ * Backstage's permission framework allows every service principal, so this is the only place
+ * a service is told no.
+ */
+function principalRefusal(
+  caller: Caller,
+  eventId: string,
+  allowedServicePrincipals: ReadonlySet<string>,
+): string | undefined {
+  const principal = caller.credentials.principal as
+    | BackstageUserPrincipal
+    | BackstageServicePrincipal
+    | { type: string };
+  if (principal.type === 'user') {
+    const { actor } = principal as BackstageUserPrincipal;
+    if (!actor || allowedServicePrincipals.has(actor.subject)) return undefined;
+    return `${actor.subject} may not act on behalf of users here: it is not in modelOps.permissions.allowedServicePrincipals`;
+  }
+  if (principal.type === 'service') {
+    const { subject } = principal as BackstageServicePrincipal;
+    if (allowedServicePrincipals.has(subject)) return undefined;
+    if (
+      caller.builtIn === 'demo-bootstrap' &&
+      eventId === 'deployment-create'
+    ) {
+      return undefined;
+    }
+    return `Service ${subject} may not change anything here: it is not in modelOps.permissions.allowedServicePrincipals`;
+  }
+  return 'Only signed-in users and allowlisted services may change anything here';
+}
+
+/**
  * Creates the {@link ActionGuard} on Backstage's permissions and auditor services.
  *
  * @internal
@@ -73,7 +116,13 @@ export function principalOf(
 export function createActionGuard(deps: {
   permissions: PermissionsService;
   auditor: AuditorService;
+  /**
+   * Subjects of service principals that may mutate (`modelOps.permissions.allowedServicePrincipals`),
+   * e.g. `plugin:scaffolder`; none when absent.
+   */
+  allowedServicePrincipals?: readonly string[];
 }): ActionGuard {
+  const allowedServicePrincipals = new Set(deps.allowedServicePrincipals ?? []);
   const authorize: ActionGuard['authorize'] = async (
     permission,
     entityRef,
@@ -99,6 +148,12 @@ export function createActionGuard(deps: {
         meta: { entityRef: action.entityRef, ...action.meta },
       });
       try {
+        const refusal = principalRefusal(
+          caller,
+          action.eventId,
+          allowedServicePrincipals,
+        );
+        if (refusal) throw new NotAllowedError(refusal);
         await authorize(
           action.permission,
           action.entityRef,

@@ -1,4 +1,5 @@
 import {
+  LifecycleService,
   LoggerService,
   SchedulerService,
   SchedulerServiceTaskScheduleDefinition,
@@ -56,5 +57,31 @@ export async function scheduleTasks(
         }
       },
     });
+  }
+}
+
+/**
+ * Schedules every capability's tasks, starts the ones with work of their own and stops them at
+ * shutdown.
+ *
+ * @internal
+ */
+export async function startCapabilities(
+  services: {
+    scheduler: SchedulerService;
+    lifecycle: LifecycleService;
+    logger: LoggerService;
+  },
+  capabilities: Array<Capability<unknown>>,
+): Promise<void> {
+  await scheduleTasks(
+    services.scheduler,
+    capabilities.flatMap(c => c.tasks),
+    services.logger,
+  );
+  for (const capability of capabilities) {
+    capability.start?.();
+    const stop = capability.stop?.bind(capability);
+    if (stop) services.lifecycle.addShutdownHook(() => stop());
   }
 }

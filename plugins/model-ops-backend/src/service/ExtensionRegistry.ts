@@ -1,7 +1,11 @@
+import { BackendPluginRegistrationPoints } from '@backstage/backend-plugin-api';
 import {
   AlertChannel,
   MetricSource,
   ModelRuntime,
+  modelOpsAlertChannelsExtensionPoint,
+  modelOpsMetricSourcesExtensionPoint,
+  modelOpsRuntimesExtensionPoint,
 } from '@model-ops/plugin-model-ops-node';
 
 /**
@@ -14,6 +18,19 @@ export class ExtensionRegistry {
   private readonly runtimes = new Map<string, ModelRuntime>();
   private readonly metricSources = new Map<string, MetricSource>();
   private readonly alertChannels = new Map<string, AlertChannel>();
+
+  /** Offers the plugin's extension points to backend modules, all feeding this registry. */
+  registerExtensionPoints(env: BackendPluginRegistrationPoints) {
+    env.registerExtensionPoint(modelOpsRuntimesExtensionPoint, {
+      addRuntime: (...runtimes) => this.addRuntimes(runtimes.flat()),
+    });
+    env.registerExtensionPoint(modelOpsMetricSourcesExtensionPoint, {
+      addMetricSource: (...sources) => this.addMetricSources(sources.flat()),
+    });
+    env.registerExtensionPoint(modelOpsAlertChannelsExtensionPoint, {
+      addAlertChannel: (...channels) => this.addAlertChannels(channels.flat()),
+    });
+  }
 
   addRuntimes(runtimes: ModelRuntime[]) {
     for (const runtime of runtimes) {

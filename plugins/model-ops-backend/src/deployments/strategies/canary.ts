@@ -26,6 +26,11 @@ const figures = (f: ProbeFigures): Side => ({
   p95Ms: round(f.p95Ms),
 });
 
+/** Canary answers a step needs before it is judged. */
+export const MIN_CANARY_SAMPLES = 5;
+/** How many more windows a step may take to collect them. */
+const MAX_EXTRA_WINDOWS = 3;
+
 /**
  * Canary: the new version goes to the idle color, then takes a growing share of traffic step by
  * step. At each step production-like requests go through the production endpoint and are told
@@ -118,22 +123,40 @@ export class CanaryStrategy implements ProductionStrategy {
       // A command given by hand ends the step early; it is looked for every ten requests.
       let command: 'promote' | 'abort' | undefined;
       const commanded = new AbortController();
-      const step = await probe({
-        endpoint,
-        inputs,
-        durationMs: options.stepSeconds * 1000,
-        intervalMs: options.analysisIntervalMs,
-        signal: AbortSignal.any([ctx.signal, commanded.signal]),
-        onSample: async (_, i) => {
-          if ((i + 1) % 10 === 0) {
-            command = await ctx.takeCanaryCommand();
-            if (command) commanded.abort();
-          }
-        },
-      });
-      throwIfAborted(ctx.signal);
+      // A step is judged on evidence, not on time alone: at a small weight on a slow machine a
+      // step's window may route too few requests to the canary, so it is extended (a bounded
+      // number of times) until enough have reached it.
+      const samples: ProbeSample[] = [];
+      let seen = 0;
+      const onSample = async () => {
+        seen++;
+        if (seen % 10 === 0) {
+          command = await ctx.takeCanaryCommand();
+          if (command) commanded.abort();
+        }
+      };
+      const enoughReached = () =>
+        samples.filter(s => s.version === run.version).length >=
+        MIN_CANARY_SAMPLES;
+      for (
+        let window = 0;
+        window <= MAX_EXTRA_WINDOWS && !commanded.signal.aborted;
+        window++
+      ) {
+        const step = await probe({
+          endpoint,
+          inputs,
+          durationMs: options.stepSeconds * 1000,
+          intervalMs: options.analysisIntervalMs,
+          signal: AbortSignal.any([ctx.signal, commanded.signal]),
+          onSample,
+        });
+        samples.push(...step.samples);
+        throwIfAborted(ctx.signal);
+        if (enoughReached()) break;
+      }
       command = command ?? (await ctx.takeCanaryCommand());
-      const analysis = this.analyse(ctx, index, weight, step.samples);
+      const analysis = this.analyse(ctx, index, weight, samples);
       state.analyses.push(analysis);
       await ctx.saveCanary(state);
       const { canary, stable, reasons } = analysis;
@@ -217,7 +240,11 @@ export class CanaryStrategy implements ProductionStrategy {
       summarize(samples.filter(s => s.version !== ctx.run.version)),
     );
     const reasons: string[] = [];
-    if (canary.requests === 0) reasons.push('no request reached the canary');
+    if (canary.requests < MIN_CANARY_SAMPLES) {
+      reasons.push(
+        `only ${canary.requests} requests reached the canary (at least ${MIN_CANARY_SAMPLES} are needed to judge it)`,
+      );
+    }
     if (canary.errorRatePct > limits.maxErrorRatePct) {
       reasons.push(
         `canary error rate ${canary.errorRatePct} % is over the rule's ${limits.maxErrorRatePct} %`,

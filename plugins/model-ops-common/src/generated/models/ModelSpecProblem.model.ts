@@ -17,4 +17,8 @@ export interface ModelSpecProblem {
    * The accepted values, where they form a closed list.
    */
   allowed?: Array<string>;
+  /**
+   * `warning` is shown but lets the model work (an owner whose model id another entity also declares); absent means `error`, which keeps the model from being deployed.
+   */
+  severity?: 'error' | 'warning';
 }

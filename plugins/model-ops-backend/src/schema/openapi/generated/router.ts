@@ -217,6 +217,12 @@ export const spec = {
               type: 'string',
             },
           },
+          severity: {
+            type: 'string',
+            description:
+              '`warning` is shown but lets the model work (an owner whose model id another entity also declares); absent means `error`, which keeps the model from being deployed.',
+            enum: ['error', 'warning'],
+          },
         },
         required: ['annotation', 'value', 'message'],
       },
@@ -267,7 +273,7 @@ export const spec = {
           problems: {
             type: 'array',
             description:
-              'Every bad annotation; a model with problems is shown but never deployed.',
+              'Every bad annotation; a model with a problem that is not a warning is shown but never deployed.',
             items: {
               $ref: '#/components/schemas/ModelSpecProblem',
             },
@@ -417,7 +423,7 @@ export const spec = {
           problems: {
             type: 'array',
             description:
-              'Every bad annotation; a model with problems is shown but never deployed.',
+              'Every bad annotation; a model with a problem that is not a warning is shown but never deployed.',
             items: {
               $ref: '#/components/schemas/ModelSpecProblem',
             },
@@ -846,13 +852,15 @@ export const spec = {
       },
       SwitchKind: {
         type: 'string',
-        description: 'Why traffic moved.',
+        description:
+          'Why traffic moved (`repair`, by the reconciler, back to the active color).',
         enum: [
           'switch',
           'rollback-switch',
           'deployment',
           'canary-promotion',
           'canary-abort',
+          'repair',
         ],
       },
       SwitchRecord: {

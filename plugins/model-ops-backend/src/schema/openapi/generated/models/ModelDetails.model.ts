@@ -33,7 +33,7 @@ export interface ModelDetails {
    */
   spec?: ModelSpec;
   /**
-   * Every bad annotation; a model with problems is shown but never deployed.
+   * Every bad annotation; a model with a problem that is not a warning is shown but never deployed.
    */
   problems: Array<ModelSpecProblem>;
   status: ModelStatus;

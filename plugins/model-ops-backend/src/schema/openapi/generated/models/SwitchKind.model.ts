@@ -5,7 +5,7 @@
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
 
 /**
- * Why traffic moved.
+ * Why traffic moved (`repair`, by the reconciler, back to the active color).
  *
  * @public
  */
@@ -14,4 +14,5 @@ export type SwitchKind =
   | 'rollback-switch'
   | 'deployment'
   | 'canary-promotion'
-  | 'canary-abort';
+  | 'canary-abort'
+  | 'repair';
