@@ -35,7 +35,7 @@ function duration(record: SwitchRecord): string {
   );
 }
 
-function HistoryRow(props: { record: SwitchRecord }) {
+function HistoryRow(props: { record: SwitchRecord; showError: boolean }) {
   const { record } = props;
   const [open, setOpen] = useState(false);
   const failed = record.checks.filter(c => !c.ok).length;
@@ -68,10 +68,10 @@ function HistoryRow(props: { record: SwitchRecord }) {
           {side(record.to, record.toVersion)}
         </TableCell>
         <TableCell>
-          <TruncatedText text={record.requestedBy ?? '—'} maxWidth={180} />
+          <TruncatedText text={record.requestedBy ?? '—'} maxWidth={140} />
         </TableCell>
         <TableCell>
-          <TruncatedText text={record.reason ?? '—'} maxWidth={200} />
+          <TruncatedText text={record.reason ?? '—'} maxWidth={180} />
         </TableCell>
         <TableCell style={noWrap}>
           <SwitchStatus status={record.status} />
@@ -84,18 +84,20 @@ function HistoryRow(props: { record: SwitchRecord }) {
               } passed`
             : '—'}
         </TableCell>
-        <TableCell>
-          {record.error ? (
-            <TruncatedText text={record.error} maxWidth={320} color="error" />
-          ) : (
-            '—'
-          )}
-        </TableCell>
+        {props.showError && (
+          <TableCell>
+            {record.error ? (
+              <TruncatedText text={record.error} maxWidth={240} color="error" />
+            ) : (
+              '—'
+            )}
+          </TableCell>
+        )}
       </TableRow>
       {hasChecks && (
         <TableRow>
           <TableCell
-            colSpan={COLUMNS}
+            colSpan={props.showError ? COLUMNS : COLUMNS - 1}
             style={{
               paddingTop: 0,
               paddingBottom: 0,
@@ -163,6 +165,8 @@ export function SwitchHistory(props: { history: SwitchRecord[] }) {
   const records = [...props.history].sort(
     (a, b) => new Date(b.startedAt).getTime() - new Date(a.startedAt).getTime(),
   );
+  // The error column only takes room when some switch failed; each row's checks show it too.
+  const showError = records.some(r => r.error);
   return (
     <InfoCard title="Switch history" noPadding>
       {records.length === 0 ? (
@@ -182,20 +186,24 @@ export function SwitchHistory(props: { history: SwitchRecord[] }) {
                     Details
                   </span>
                 </TableCell>
-                <TableCell>When</TableCell>
-                <TableCell>Kind</TableCell>
-                <TableCell>From → to</TableCell>
-                <TableCell>Who</TableCell>
-                <TableCell>Why</TableCell>
-                <TableCell>Outcome</TableCell>
-                <TableCell>Duration</TableCell>
-                <TableCell>Checks</TableCell>
-                <TableCell>Error</TableCell>
+                <TableCell style={noWrap}>When</TableCell>
+                <TableCell style={noWrap}>Kind</TableCell>
+                <TableCell style={noWrap}>From → to</TableCell>
+                <TableCell style={noWrap}>Who</TableCell>
+                <TableCell style={noWrap}>Why</TableCell>
+                <TableCell style={noWrap}>Outcome</TableCell>
+                <TableCell style={noWrap}>Duration</TableCell>
+                <TableCell style={noWrap}>Checks</TableCell>
+                {showError && <TableCell style={noWrap}>Error</TableCell>}
               </TableRow>
             </TableHead>
             <TableBody>
               {records.map(record => (
-                <HistoryRow key={record.id} record={record} />
+                <HistoryRow
+                  key={record.id}
+                  record={record}
+                  showError={showError}
+                />
               ))}
             </TableBody>
           </Table>
