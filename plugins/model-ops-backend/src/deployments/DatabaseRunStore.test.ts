@@ -43,7 +43,11 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
     knex = await databases.init(databaseId as TestDatabaseId);
     await applyDatabaseMigrations(knex);
     clock = new Date('2026-11-26T08:00:00.000Z');
-    store = DatabaseRunStore.create({ knex, now: () => clock });
+    store = DatabaseRunStore.create({
+      knex,
+      now: () => clock,
+      leaseClock: async () => clock,
+    });
   });
 
   const advance = (ms: number) => {
@@ -123,23 +127,30 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
     expect(await store.claimNextRun('b', 1000)).toBeUndefined();
   });
 
-  it('records stage progress', async () => {
+  it('records stage progress while the lease is held', async () => {
     await store.createRun(newRun(id(1)));
-    await store.updateStage(id(1), 'testing', {
-      status: 'failed',
-      startedAt: new Date('2026-11-26T08:00:01.000Z'),
-      finishedAt: new Date('2026-11-26T08:00:04.500Z'),
-      checks: [
-        {
-          name: 'functional: praise',
-          ok: false,
-          detail: 'expected positive',
-          at: clock.toISOString(),
-        },
-      ],
-      errors: ['1 of 10 functional cases failed'],
-      metrics: { p95Ms: 3.2, functionalFailed: 1 },
-    });
+    await store.claimNextRun('a', 30_000);
+    const written = await store.updateStage(
+      id(1),
+      'testing',
+      {
+        status: 'failed',
+        startedAt: new Date('2026-11-26T08:00:01.000Z'),
+        finishedAt: new Date('2026-11-26T08:00:04.500Z'),
+        checks: [
+          {
+            name: 'functional: praise',
+            ok: false,
+            detail: 'expected positive',
+            at: clock.toISOString(),
+          },
+        ],
+        errors: ['1 of 10 functional cases failed'],
+        metrics: { p95Ms: 3.2, functionalFailed: 1 },
+      },
+      'a',
+    );
+    expect(written).toBe(true);
     const stage = (await store.getRun(id(1)))!.stages.find(
       s => s.name === 'testing',
     )!;
@@ -153,6 +164,35 @@ describe.each(databases.eachSupportedId())('RunStore on %s', databaseId => {
       name: 'functional: praise',
       ok: false,
     });
+  });
+
+  it('writes no stage for a worker that lost the run', async () => {
+    await store.createRun(newRun(id(1)));
+    await store.claimNextRun('a', 1000);
+    advance(2000);
+    expect((await store.claimNextRun('b', 30_000))?.leaseOwner).toBe('b');
+    expect(
+      await store.updateStage(id(1), 'testing', { status: 'failed' }, 'a'),
+    ).toBe(false);
+    expect(
+      (await store.getRun(id(1)))!.stages.find(s => s.name === 'testing')
+        ?.status,
+    ).toBe('pending');
+  });
+
+  it('gives leases on the database clock, whatever the replica clock says', async () => {
+    // This replica's clock is a day behind the database's.
+    const behind = DatabaseRunStore.create({
+      knex,
+      now: () => new Date(Date.now() - 86_400_000),
+    });
+    await behind.createRun(newRun(id(1)));
+    const claimed = await behind.claimNextRun('a', 30_000);
+    const expires = claimed!.leaseExpiresAt!.getTime();
+    expect(Math.abs(expires - (Date.now() + 30_000))).toBeLessThan(10_000);
+    // So another replica with the right time does not take it over at once.
+    const right = DatabaseRunStore.create({ knex });
+    expect(await right.claimNextRun('b', 30_000)).toBeUndefined();
   });
 
   it('cancels only active runs', async () => {

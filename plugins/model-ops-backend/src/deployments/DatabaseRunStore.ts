@@ -10,6 +10,7 @@ import {
   StageStatus,
 } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
+import { databaseNow } from '../lib/databaseClock';
 import { DbDate, fromJson, iso, isUniqueViolation, toDate } from '../lib/rows';
 import {
   NewRun,
@@ -66,16 +67,27 @@ type StageRow = {
  * @internal
  */
 export class DatabaseRunStore implements RunStore {
-  static create(options: { knex: Knex; now?: () => Date }): DatabaseRunStore {
+  /**
+   * `now` stamps what a run records (created, started, finished); `leaseClock` is what leases
+   * are given and compared with: the database's own clock unless a test injects one, so that
+   * replicas whose clocks disagree still agree on whose lease has run out.
+   */
+  static create(options: {
+    knex: Knex;
+    now?: () => Date;
+    leaseClock?: () => Promise<Date>;
+  }): DatabaseRunStore {
     return new DatabaseRunStore(
       options.knex,
       options.now ?? (() => new Date()),
+      options.leaseClock ?? (() => databaseNow(options.knex)),
     );
   }
 
   private constructor(
     private readonly db: Knex,
     private readonly now: () => Date,
+    private readonly leaseClock: () => Promise<Date>,
   ) {}
 
   /** Creates a pending run; a ConflictError when the model already has an active run. */
@@ -215,7 +227,7 @@ export class DatabaseRunStore implements RunStore {
     owner: string,
     leaseMs: number,
   ): Promise<StoredRun | undefined> {
-    const now = this.now();
+    const now = await this.leaseClock();
     const candidates: Pick<RunRow, 'id'>[] = await this.db('model_ops_runs')
       .select('id')
       .whereIn('status', ACTIVE_RUN_STATUSES as RunStatus[])
@@ -250,9 +262,11 @@ export class DatabaseRunStore implements RunStore {
     owner: string,
     leaseMs: number,
   ): Promise<boolean> {
+    const now = await this.leaseClock();
     const updated = await this.db('model_ops_runs')
       .where({ id, lease_owner: owner })
-      .update({ lease_expires_at: new Date(this.now().getTime() + leaseMs) });
+      .whereIn('status', ACTIVE_RUN_STATUSES as RunStatus[])
+      .update({ lease_expires_at: new Date(now.getTime() + leaseMs) });
     return updated === 1;
   }
 
@@ -287,7 +301,8 @@ export class DatabaseRunStore implements RunStore {
     runId: string,
     name: StageName,
     update: StageUpdate,
-  ): Promise<void> {
+    owner: string,
+  ): Promise<boolean> {
     const row: Partial<StageRow> = {};
     if (update.status !== undefined) row.status = update.status;
     if (update.startedAt !== undefined) row.started_at = update.startedAt;
@@ -296,9 +311,16 @@ export class DatabaseRunStore implements RunStore {
     if (update.errors !== undefined) row.errors = JSON.stringify(update.errors);
     if (update.metrics !== undefined)
       row.metrics = JSON.stringify(update.metrics);
-    await this.db('model_ops_run_stages')
+    // Fenced in the same statement: nothing is written once another worker holds the run.
+    const updated = await this.db('model_ops_run_stages')
       .where({ run_id: runId, name })
+      .whereExists(
+        this.db('model_ops_runs')
+          .select('id')
+          .where({ id: runId, lease_owner: owner }),
+      )
       .update(row);
+    return updated === 1;
   }
 
   /** Marks an active run for cancellation; the worker stops at the next safe point. */

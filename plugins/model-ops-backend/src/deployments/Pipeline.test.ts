@@ -352,8 +352,13 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
         lease_expires_at: new Date(Date.now() - 1000),
         started_at: new Date(),
       });
-    await runs.updateStage(created.id, 'validation', { status: 'succeeded' });
-    await runs.updateStage(created.id, 'testing', { status: 'running' });
+    await runs.updateStage(
+      created.id,
+      'validation',
+      { status: 'succeeded' },
+      dead,
+    );
+    await runs.updateStage(created.id, 'testing', { status: 'running' }, dead);
     await worker.poll();
     await worker.idle();
     const result = (await runs.getRun(created.id))!;

@@ -5,7 +5,8 @@ import { ModelStore } from '../models';
 import { ArtifactFetcher } from './ArtifactFetcher';
 import { CanaryOptions, PipelineOptions } from './options';
 import { ProductionSwitch } from './ProductionSwitch';
-import { LeaseLost, RunCancelled, RunExecutor } from './RunExecutor';
+import { RunExecutor } from './RunExecutor';
+import { LeaseLost, RunCancelled } from './runErrors';
 import { RunChanges, RunStore, StoredRun } from './RunStore';
 
 /**
@@ -49,6 +50,7 @@ export class PipelineWorker {
   /** Starts polling for runs. */
   start() {
     this.stopped = false;
+    this.deps.logger.info(`Deployment worker ${this.owner} started`);
     const loop = () => {
       if (this.stopped) return;
       this.timer = setTimeout(async () => {
@@ -131,17 +133,46 @@ export class PipelineWorker {
   ): Promise<void> {
     const { runs, logger } = this.deps;
     const leaseMs = this.deps.options.leaseSeconds * 1000;
-    const heartbeat = setInterval(async () => {
+    let lastRenewed = performance.now();
+    const lose = () => {
+      if (!controller.signal.aborted) controller.abort(new LeaseLost(run.id));
+    };
+    // Renews the lease; a refused renewal, or none that succeeded for a whole lease (the
+    // database was unreachable, so another replica may have the run by now), loses the run.
+    const renew = async (): Promise<boolean> => {
       try {
-        const held = await runs.renewLease(run.id, this.owner, leaseMs);
-        if (!held) controller.abort(new LeaseLost(run.id));
-        else if (await runs.isCancelRequested(run.id))
-          controller.abort(new RunCancelled());
+        if (await runs.renewLease(run.id, this.owner, leaseMs)) {
+          lastRenewed = performance.now();
+          return true;
+        }
+        lose();
+        return false;
       } catch (error) {
         logger.warn(`Renewing the lease of run ${run.id} failed: ${error}`);
+        if (performance.now() - lastRenewed >= leaseMs) lose();
+        throw error;
+      }
+    };
+    const heartbeat = setInterval(async () => {
+      try {
+        if (
+          (await renew()) &&
+          !controller.signal.aborted &&
+          (await runs.isCancelRequested(run.id))
+        ) {
+          controller.abort(new RunCancelled());
+        }
+      } catch {
+        // Logged by renew; the lease is lost once renewals fail for a whole lease.
       }
     }, Math.max(200, leaseMs / 3));
     heartbeat.unref?.();
+    const confirm = async () => {
+      if (controller.signal.reason instanceof LeaseLost) {
+        throw controller.signal.reason;
+      }
+      if (!(await renew())) throw new LeaseLost(run.id);
+    };
 
     const update = async (changes: RunChanges) => {
       if (!(await runs.updateRun(run.id, this.owner, changes))) {
@@ -161,6 +192,7 @@ export class PipelineWorker {
         owner: this.owner,
         signal: controller.signal,
         update,
+        confirm,
       });
     } catch (error) {
       if (error instanceof LeaseLost) {

@@ -64,6 +64,11 @@ export interface ProductionSwitchRequest {
   onCheck?: (check: StageCheck) => Promise<void>;
   /** Each step of the switch as it is reached. */
   onStep?: (step: Exclude<ProductionStep, 'deployed-idle'>) => Promise<void>;
+  /**
+   * The run's signal: a cancel reverts the switch, a lost lease or a shutdown stops it without
+   * moving traffic and leaves it to whoever resumes the run.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -77,6 +82,19 @@ export interface ProductionSwitch {
   /** The health limits of a rule set, for the watch after a switch and canary analyses. */
   healthLimits(rules: string): ProductionHealthLimits;
   switch(request: ProductionSwitchRequest): Promise<{ durationMs?: number }>;
+  /**
+   * Waits until no switch of the model is in progress, reverting those whose owner is gone: a
+   * resumed run calls it first, since its earlier owner may have died mid-switch.
+   */
+  settle(request: {
+    runtime: ModelRuntime;
+    model: RuntimeModelRef;
+  }): Promise<void>;
+  /** The switches a run made, newest first, with how each ended. */
+  ofRun(
+    modelId: string,
+    runId: string,
+  ): Promise<Array<{ status: string; to: SlotName; toVersion?: string }>>;
   /** Records in the switch history that a canary's traffic went back to the stable color. */
   recordAbort(request: {
     modelId: string;

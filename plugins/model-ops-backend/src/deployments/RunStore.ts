@@ -101,7 +101,7 @@ export interface RunStore {
   ): Promise<{ items: StoredRun[]; nextCursor?: string }>;
   /**
    * Claims one run that needs a worker: pending, or running with an expired lease (its replica
-   * died). Atomic across replicas.
+   * died). Atomic across replicas; leases are given and compared on the database's clock.
    */
   claimNextRun(owner: string, leaseMs: number): Promise<StoredRun | undefined>;
   /** Extends the lease; false when another replica has taken the run over. */
@@ -109,11 +109,13 @@ export interface RunStore {
   releaseLease(id: string, owner: string): Promise<void>;
   /** Updates a run while holding its lease; false when the lease was lost. */
   updateRun(id: string, owner: string, changes: RunChanges): Promise<boolean>;
+  /** Updates a stage while `owner` holds the run's lease; false (and nothing written) otherwise. */
   updateStage(
     runId: string,
     name: StageName,
     update: StageUpdate,
-  ): Promise<void>;
+    owner: string,
+  ): Promise<boolean>;
   /** Marks an active run for cancellation; the worker stops at the next safe point. */
   requestCancel(id: string): Promise<StoredRun>;
   isCancelRequested(id: string): Promise<boolean>;

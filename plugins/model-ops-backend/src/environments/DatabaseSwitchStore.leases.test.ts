@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { createModelStore } from '../models';
 import { DatabaseSwitchStore } from './DatabaseSwitchStore';
-import { databaseNow } from './databaseClock';
+import { databaseNow } from '../lib/databaseClock';
 
 jest.setTimeout(60_000);
 

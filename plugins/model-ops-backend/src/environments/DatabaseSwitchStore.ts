@@ -14,7 +14,7 @@ import {
   toDate,
   toOptionalDate,
 } from '../lib/rows';
-import { databaseNow, secondsAfter } from './databaseClock';
+import { databaseNow, secondsAfter } from '../lib/databaseClock';
 import {
   DEFAULT_SWITCH_LEASE_SECONDS,
   processSwitchOwner,

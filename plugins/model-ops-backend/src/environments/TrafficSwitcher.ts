@@ -5,6 +5,10 @@ import {
   StageCheck,
   SwitchRecord,
 } from '@model-ops/plugin-model-ops-common';
+import {
+  ModelRuntime,
+  RuntimeModelRef,
+} from '@model-ops/plugin-model-ops-node';
 import { randomUUID } from 'node:crypto';
 import { probe, round } from '../lib/probe';
 import { healthLimitsOf } from './healthLimits';
@@ -129,6 +133,41 @@ export class TrafficSwitcher implements TrafficSwitching {
     return (await this.deps.switches.get(record.id))!;
   }
 
+  async settle(request: {
+    runtime: ModelRuntime;
+    model: RuntimeModelRef;
+  }): Promise<void> {
+    const { modelId } = request.model;
+    const deadline = performance.now() + this.leaseSeconds * 2000 + 1000;
+    for (;;) {
+      const open = await this.deps.switches.inProgress(modelId);
+      if (!open) return;
+      await this.recovery.recoverExpired({
+        modelId,
+        runtimeOf: async () => request.runtime,
+      });
+      if (!(await this.deps.switches.inProgress(modelId))) return;
+      if (performance.now() > deadline) {
+        throw new ConflictError(
+          `Switch ${
+            open.record.id
+          } of ${modelId} is still in progress, held by ${
+            open.owner ?? 'an unnamed owner'
+          }`,
+        );
+      }
+      await new Promise(resolve =>
+        setTimeout(resolve, Math.min(500, this.leaseSeconds * 250)),
+      );
+    }
+  }
+
+  async ofRun(modelId: string, runId: string): Promise<SwitchRecord[]> {
+    return (await this.deps.switches.list(modelId, 50)).filter(
+      record => record.runId === runId,
+    );
+  }
+
   async switch(request: SwitchRequest): Promise<SwitchRecord> {
     const { from, to } = request;
     const weights = {
@@ -246,8 +285,20 @@ export class TrafficSwitcher implements TrafficSwitching {
     };
 
     const started = performance.now();
-    try {
+    const signal = request.signal
+      ? AbortSignal.any([lease.signal, request.signal])
+      : lease.signal;
+    // Before every side effect: the switch's lease is held and the run has not stopped.
+    const assertGoing = () => {
       lease.assertHeld();
+      if (request.signal?.aborted) {
+        throw request.signal.reason instanceof Error
+          ? request.signal.reason
+          : new Error('The run making the switch stopped');
+      }
+    };
+    try {
+      assertGoing();
       await runtime.setTraffic({ model, weights });
       const description = await runtime.describe({ model });
       const endpoint = description.productionEndpoint;
@@ -265,9 +316,9 @@ export class TrafficSwitcher implements TrafficSwitching {
         endpoint,
         inputs: options.inputs,
         count: options.probes,
-        signal: lease.signal,
+        signal,
       });
-      lease.assertHeld();
+      assertGoing();
       const answered = versionProbe.samples.map(s => s.version ?? 'none');
       const wrong = answered.filter(v => v !== request.toVersion).length;
       const probesOk = wrong === 0;
@@ -291,9 +342,9 @@ export class TrafficSwitcher implements TrafficSwitching {
         inputs: options.inputs,
         durationMs: options.healthWatchSeconds * 1000,
         intervalMs: options.watchIntervalMs,
-        signal: lease.signal,
+        signal,
       });
-      lease.assertHeld();
+      assertGoing();
       const healthy =
         watch.errorRatePct <= limits.maxErrorRatePct &&
         watch.p95Ms <= limits.maxP95Ms;
@@ -330,6 +381,15 @@ export class TrafficSwitcher implements TrafficSwitching {
       });
     } catch (error) {
       const message = (error as Error).message;
+      if (handsOver(error, request.signal)) {
+        // The run's lease was lost (or the backend stops): no traffic moves from here. The
+        // switch's lease is let go at once, so that whoever resumes the run takes it over.
+        await switches.renew(record.id, this.owner, 0).catch(() => false);
+        throw new SwitchFailure(
+          `${message}; switch ${record.id} is left to whoever resumes the run`,
+          await switches.get(record.id),
+        );
+      }
       if (await this.lost(error, lease, record.id)) {
         // Someone else holds the switch now and ends it; moving traffic here would fight them.
         throw new SwitchFailure(
@@ -377,4 +437,16 @@ export class TrafficSwitcher implements TrafficSwitching {
     await request.onStep?.('committed');
     return (await switches.get(record.id))!;
   }
+}
+
+/**
+ * Whether the switcher must stop without moving traffic: the run that makes the switch stopped
+ * for another reason than a cancel, or its lease was refused on a runtime call.
+ */
+function handsOver(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (error instanceof Error && error.name === 'LeaseLost') return true;
+  if (!signal?.aborted) return false;
+  return !(
+    signal.reason instanceof Error && signal.reason.name === 'RunCancelled'
+  );
 }

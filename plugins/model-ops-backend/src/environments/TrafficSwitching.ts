@@ -47,6 +47,13 @@ export interface SwitchRequest {
   onCheck?: (check: StageCheck) => Promise<void>;
   /** Each step as it is reached. */
   onStep?: (step: SwitchStep) => Promise<void>;
+  /**
+   * The run's signal, for a switch a run makes. A cancel (reason named `RunCancelled`) returns
+   * traffic to the old color and ends the switch `rolled_back`; any other abort (the run's lease
+   * was lost, the backend shuts down) stops the switcher at once without moving traffic and
+   * lets the switch's lease run out, so that whoever resumes the run takes it over.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -74,6 +81,17 @@ export interface CanaryAbortRecord {
 export interface TrafficSwitching {
   switch(request: SwitchRequest): Promise<SwitchRecord>;
   recordAbort(request: CanaryAbortRecord): Promise<SwitchRecord>;
+  /**
+   * Waits until no switch of the model is in progress, taking over and reverting those whose
+   * owner is gone (for a resumed run, whose earlier owner may have died mid-switch). Throws when
+   * one is still held by a live owner after two lease periods.
+   */
+  settle(request: {
+    runtime: ModelRuntime;
+    model: RuntimeModelRef;
+  }): Promise<void>;
+  /** The switches a run made, newest first. */
+  ofRun(modelId: string, runId: string): Promise<SwitchRecord[]>;
   /** The limits of a named rule set (the `default` set's when it has no such set). */
   healthLimits(rules: string): HealthLimits;
 }

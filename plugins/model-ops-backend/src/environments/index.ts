@@ -43,7 +43,6 @@ export type { RuntimeOf } from './SwitchRecovery';
 export { SwitchLease, SwitchLeaseLost } from './SwitchLease';
 export { TrafficReconciler } from './TrafficReconciler';
 export type { ReconcileResult } from './TrafficReconciler';
-export { databaseNow } from './databaseClock';
 export {
   DEFAULT_SWITCH_LEASE_SECONDS,
   processSwitchOwner,

@@ -23,7 +23,7 @@ import {
   findRepoRoot,
 } from '../runtimes/local';
 import { DatabaseSwitchStore } from './DatabaseSwitchStore';
-import { databaseNow } from './databaseClock';
+import { databaseNow } from '../lib/databaseClock';
 import { ActiveRunRef } from './EnvironmentsService';
 import { SwitchRecovery } from './SwitchRecovery';
 import { SwitchStore } from './SwitchStore';

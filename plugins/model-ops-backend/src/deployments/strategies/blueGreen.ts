@@ -1,5 +1,7 @@
 import { predict } from '../../lib/probe';
 import { isSwitchFailure } from '../ProductionSwitch';
+import { isCancelled } from '../runErrors';
+import { throwIfAborted } from '../StageRecorder';
 import { deployToSlot, emptySlot, otherColor, recordVersion } from './shared';
 import {
   ProductionContext,
@@ -10,7 +12,8 @@ import {
 /**
  * Blue-green: deploy to the idle color and check it, then switch traffic (verify, watch health,
  * commit); the old color stays warm for instant rollback. A failed switch has already returned
- * traffic to the old color.
+ * traffic to the old color. A cancel before the commit keeps (or puts back) all traffic on the
+ * old color and empties the idle one; the run ends cancelled.
  *
  * @internal
  */
@@ -22,6 +25,27 @@ export class BlueGreenStrategy implements ProductionStrategy {
   }
 
   async deploy(ctx: ProductionContext): Promise<ProductionOutcome> {
+    try {
+      return await this.release(ctx);
+    } catch (error) {
+      if (!isCancelled(ctx.signal)) throw error;
+      const active = ctx.active!;
+      const idle = otherColor(active);
+      await ctx.runtime.setTraffic({
+        model: ctx.model,
+        weights: { [active]: 100, [idle]: 0 },
+      });
+      await emptySlot(ctx, idle);
+      await ctx.recorder.check(
+        'cancel',
+        true,
+        `all traffic on ${active} (${ctx.previousVersion}); ${idle} emptied`,
+      );
+      throw ctx.signal.reason;
+    }
+  }
+
+  private async release(ctx: ProductionContext): Promise<ProductionOutcome> {
     const { run, recorder } = ctx;
     const active = ctx.active!;
     const previousVersion = ctx.previousVersion!;
@@ -53,6 +77,7 @@ export class BlueGreenStrategy implements ProductionStrategy {
     }
     await ctx.markSlot(idle, run.version, 'running', 0);
     await ctx.reached('deployed-idle');
+    throwIfAborted(ctx.signal);
     try {
       const record = await ctx.switching!.switch({
         runtime: ctx.runtime,
@@ -69,9 +94,12 @@ export class BlueGreenStrategy implements ProductionStrategy {
         onCheck: c =>
           recorder.check(`switch: ${c.name}`, c.ok, c.detail, c.durationMs),
         onStep: step => ctx.reached(step),
+        signal: ctx.signal,
       });
       await recorder.metric({ switchMs: record.durationMs ?? 0 });
     } catch (error) {
+      // Stopped (cancelled, lease lost, shutting down): nothing more is done here.
+      throwIfAborted(ctx.signal);
       if (!isSwitchFailure(error)) throw error;
       recorder.errors.push(error.message);
       await emptySlot(ctx, idle);

@@ -10,6 +10,7 @@ import {
   summarize,
 } from '../../lib/probe';
 import { isSwitchFailure } from '../ProductionSwitch';
+import { isCancelled } from '../runErrors';
 import { throwIfAborted } from '../StageRecorder';
 import { deployToSlot, emptySlot, otherColor, recordVersion } from './shared';
 import {
@@ -37,6 +38,7 @@ const MAX_EXTRA_WINDOWS = 3;
  * apart by `x-model-version`; the canary's error rate and p95 are checked against the rules and
  * against the stable color. A breach, or a manual abort, returns all traffic to the stable color
  * (the run ends rolled_back); the last step, or a manual promote, switches to the canary for good.
+ * A cancel before the promotion commits does what an abort does, and the run ends cancelled.
  *
  * @internal
  */
@@ -64,6 +66,48 @@ export class CanaryStrategy implements ProductionStrategy {
     };
     await recorder.metric({ strategy: 'canary', slot: idle });
     await ctx.saveCanary(state);
+    try {
+      return await this.release(ctx, state);
+    } catch (error) {
+      if (!isCancelled(ctx.signal)) throw error;
+      await ctx.runtime.setTraffic({
+        model: ctx.model,
+        weights: { [active]: 100, [idle]: 0 },
+      });
+      const split = state.weight > 0 && state.weight < 100;
+      state.status = 'aborted';
+      state.weight = 0;
+      await ctx.saveCanary(state);
+      if (split) {
+        // The promotion switch records itself; a split of the steps is recorded here.
+        await ctx.switching!.recordAbort({
+          modelId: run.modelId,
+          from: idle,
+          to: active,
+          fromVersion: run.version,
+          toVersion: previousVersion,
+          runId: run.id,
+          reason: 'cancelled on request',
+        });
+      }
+      await emptySlot(ctx, idle);
+      await recorder.check(
+        'cancel',
+        true,
+        `traffic back to ${active} (${previousVersion}); canary ${idle} emptied`,
+      );
+      throw ctx.signal.reason;
+    }
+  }
+
+  private async release(
+    ctx: ProductionContext,
+    state: CanaryState,
+  ): Promise<ProductionOutcome> {
+    const { run, recorder, canary: options } = ctx;
+    const active = ctx.active!;
+    const previousVersion = ctx.previousVersion!;
+    const idle = state.slot as 'blue' | 'green';
 
     const canaryEndpoint = await deployToSlot(ctx, idle);
     await ctx.markSlot(idle, run.version, 'running', 0);
@@ -80,6 +124,7 @@ export class CanaryStrategy implements ProductionStrategy {
       : ['canary probe'];
 
     const abort = async (reason: string): Promise<ProductionOutcome> => {
+      throwIfAborted(ctx.signal);
       await ctx.runtime.setTraffic({
         model: ctx.model,
         weights: { [active]: 100, [idle]: 0 },
@@ -185,6 +230,7 @@ export class CanaryStrategy implements ProductionStrategy {
     }
 
     // Promotion: the canary color takes all traffic, verified and watched like any switch.
+    throwIfAborted(ctx.signal);
     state.step = options.steps.length - 1;
     state.weight = 100;
     await ctx.saveCanary(state);
@@ -204,9 +250,11 @@ export class CanaryStrategy implements ProductionStrategy {
         onCheck: c =>
           recorder.check(`promotion: ${c.name}`, c.ok, c.detail, c.durationMs),
         onStep: reached => ctx.reached(reached),
+        signal: ctx.signal,
       });
       await recorder.metric({ switchMs: record.durationMs ?? 0 });
     } catch (error) {
+      throwIfAborted(ctx.signal);
       if (!isSwitchFailure(error)) throw error;
       state.status = 'aborted';
       await ctx.saveCanary(state);

@@ -8,6 +8,7 @@ export { BlueGreenStrategy } from './blueGreen';
 export { CanaryStrategy } from './canary';
 export { DispatchStrategy } from './DispatchStrategy';
 export { RecreateStrategy } from './recreate';
+export { completeCommitted, otherColor } from './shared';
 export type {
   ProductionContext,
   ProductionOutcome,

@@ -1,6 +1,8 @@
 import { SlotName } from '@model-ops/plugin-model-ops-common';
 import { probe, round } from '../../lib/probe';
+import { isCancelled } from '../runErrors';
 import { StageFailure, throwIfAborted } from '../StageRecorder';
+import { throwIfCancelled } from './shared';
 import {
   ProductionContext,
   ProductionOutcome,
@@ -10,7 +12,8 @@ import {
 /**
  * Recreate: replace the production slot in place, verify through the stable endpoint, and on
  * failure restore the previous version. There is no idle color, so its steps start at
- * traffic-set. Also what blue-green and canary fall back to when the
+ * traffic-set. A cancel during the replacement restores the previous version the same way, and
+ * the run ends cancelled. Also what blue-green and canary fall back to when the
  * model has no live color to switch from (its first version) or the backend runs no switching.
  *
  * @internal
@@ -53,7 +56,9 @@ export class RecreateStrategy implements ProductionStrategy {
       }
       await ctx.reached('watch-ok');
     } catch (error) {
-      if (ctx.signal.aborted) throw error;
+      // A lost lease or a shutdown stops here; a cancel restores production like a failure,
+      // then ends the run cancelled.
+      if (ctx.signal.aborted && !isCancelled(ctx.signal)) throw error;
       recorder.errors.push((error as Error).message);
       if (!previousVersion) {
         await ctx.runtime
@@ -63,9 +68,11 @@ export class RecreateStrategy implements ProductionStrategy {
         await recorder.error(
           'No previous version to restore; production slot emptied',
         );
+        throwIfCancelled(ctx);
         return { status: 'failed' };
       }
       const restored = await this.restorePrevious(ctx, slot, previousVersion);
+      throwIfCancelled(ctx);
       return { status: restored ? 'rolled_back' : 'failed', previousVersion };
     }
     await ctx.markSlot(slot, run.version, 'running', 100);

@@ -1,4 +1,5 @@
 import { SlotName } from '@model-ops/plugin-model-ops-common';
+import { RunCancelled, isCancelled } from '../runErrors';
 import { ProductionContext } from './types';
 
 /**
@@ -66,4 +67,41 @@ export async function recordVersion(
  */
 export function otherColor(active: 'blue' | 'green'): 'blue' | 'green' {
   return active === 'blue' ? 'green' : 'blue';
+}
+
+/**
+ * Finishes what a strategy does after its commit, for a run resumed once its version was already
+ * live in `slot`: the slot shows all traffic, the version counts as deployed, a canary as
+ * promoted. Every step is safe to repeat.
+ *
+ * @internal
+ */
+export async function completeCommitted(
+  ctx: ProductionContext,
+  slot: 'blue' | 'green',
+): Promise<void> {
+  await ctx.markSlot(slot, ctx.run.version, 'running', 100);
+  await recordVersion(ctx, 'deployed');
+  if (ctx.run.canary && ctx.run.canary.runId === ctx.run.id) {
+    await ctx.saveCanary({
+      ...ctx.run.canary,
+      status: 'promoted',
+      weight: 100,
+    });
+  }
+  await ctx.reached('committed');
+}
+
+/**
+ * After a strategy put production back because the run was cancelled: ends the strategy with
+ * the cancel, so that the run ends `cancelled` (and not failed or rolled back).
+ *
+ * @internal
+ */
+export function throwIfCancelled(ctx: ProductionContext): void {
+  if (isCancelled(ctx.signal)) {
+    throw ctx.signal.reason instanceof RunCancelled
+      ? ctx.signal.reason
+      : new RunCancelled();
+  }
 }

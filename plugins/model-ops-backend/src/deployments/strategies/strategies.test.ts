@@ -217,6 +217,8 @@ describe('production strategies', () => {
     return {
       healthLimits: () => ({ maxErrorRatePct: 5, maxP95Ms: 5000 }),
       recordAbort: async () => undefined,
+      settle: async () => undefined,
+      ofRun: async () => [],
       switch: async request => {
         if (fail) {
           const error = Object.assign(new Error('Health watch failed'), {

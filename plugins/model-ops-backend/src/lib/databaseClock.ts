@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { toDate } from '../lib/rows';
+import { toDate } from './rows';
 
 /**
  * The database's current time. Switch leases are compared with it, never with a replica's own
