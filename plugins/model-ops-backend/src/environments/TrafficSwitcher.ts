@@ -366,6 +366,8 @@ export class TrafficSwitcher implements TrafficSwitching {
         );
       }
       await request.onStep?.('watch-ok');
+      // The last moment a cancel or a lost lease can stop the switch: the commit follows.
+      assertGoing();
 
       const warmUntil = from
         ? new Date(this.now().getTime() + options.warmSeconds * 1000)

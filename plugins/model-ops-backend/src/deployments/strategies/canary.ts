@@ -117,6 +117,7 @@ export class CanaryStrategy implements ProductionStrategy {
       `canary ${run.version} at ${canaryEndpoint}`,
     );
     await ctx.reached('deployed-idle');
+    throwIfAborted(ctx.signal);
     const description = await ctx.runtime.describe({ model: ctx.model });
     const endpoint = description.productionEndpoint!;
     const inputs = ctx.verificationInputs.length

@@ -55,6 +55,7 @@ export class RecreateStrategy implements ProductionStrategy {
         throw new StageFailure(`${slot} is ${health.status} after the switch`);
       }
       await ctx.reached('watch-ok');
+      throwIfAborted(ctx.signal);
     } catch (error) {
       // A lost lease or a shutdown stops here; a cancel restores production like a failure,
       // then ends the run cancelled.

@@ -1,15 +1,12 @@
 /*
- * The production strategies on a small fake runtime: a loopback model server per slot, and one
- * for production that answers with the version of whichever slot has all the traffic. Shows which strategy the dispatcher picks
- * and the named steps each one reaches.
+ * The production strategies on a small fake runtime (__testUtils__/fakeRuntime): shows which
+ * strategy the dispatcher picks and the named steps each one reaches.
  */
 import { mockServices } from '@backstage/backend-test-utils';
-import { SlotName, StageName } from '@model-ops/plugin-model-ops-common';
-import { ModelRuntime, TrafficWeights } from '@model-ops/plugin-model-ops-node';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { StageName } from '@model-ops/plugin-model-ops-common';
 import { createTestDatabases } from '../../__testUtils__/databases';
 import { ModelStore, createModelStore } from '../../models';
+import { fakeRuntime } from '../__testUtils__/fakeRuntime';
 import { ArtifactFetcher } from '../ArtifactFetcher';
 import { DEFAULT_BUDGETS, DEFAULT_CANARY_OPTIONS } from '../options';
 import { ProductionStep, ProductionSwitch } from '../ProductionSwitch';
@@ -20,94 +17,6 @@ import { ProductionContext, createProductionStrategy } from '.';
 const databases = createTestDatabases();
 const MODEL = 'sentiment-classifier';
 const model = { modelId: MODEL, entityRef: `component:default/${MODEL}` };
-
-/** A loopback model server answering with whatever version `versionOf` says at the time. */
-async function serve(
-  versionOf: () => string,
-): Promise<{ url: string; server: http.Server }> {
-  const server = http.createServer((req, res) => {
-    req.resume().on('end', () =>
-      res
-        .writeHead(200, {
-          'content-type': 'application/json',
-          'x-model-version': versionOf(),
-        })
-        .end(
-          JSON.stringify({ predictions: [{ label: 'positive', score: 1 }] }),
-        ),
-    );
-  });
-  await new Promise<void>(resolve =>
-    server.listen(0, '127.0.0.1', () => resolve()),
-  );
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    server,
-  };
-}
-
-/**
- * Slots hold versions, each behind its own server; the production server answers as the slot
- * with all the traffic.
- */
-function fakeRuntime() {
-  const versions = new Map<SlotName, string>();
-  const servers: http.Server[] = [];
-  const endpoints = new Map<SlotName, string>();
-  let production = '';
-  let traffic: TrafficWeights = {};
-  const serving = () =>
-    [...versions.entries()].find(([slot]) => traffic[slot] === 100)?.[1] ??
-    'none';
-  const start = async () => {
-    const { url, server } = await serve(serving);
-    servers.push(server);
-    production = url;
-  };
-  const runtime: ModelRuntime = {
-    id: 'fake',
-    configSchema: {},
-    frameworks: ['model-server/v1'],
-    deploy: async ({ slot, artifact }) => {
-      versions.set(slot, artifact.version);
-      if (!endpoints.has(slot)) {
-        const { url, server } = await serve(() => versions.get(slot) ?? 'none');
-        servers.push(server);
-        endpoints.set(slot, url);
-      }
-      return { endpoint: endpoints.get(slot)! };
-    },
-    undeploy: async ({ slot }) => void versions.delete(slot),
-    setTraffic: async ({ weights }) =>
-      void (traffic = { ...traffic, ...weights }),
-    getTraffic: async () => traffic,
-    health: async ({ slot }) => ({
-      slot,
-      status: versions.has(slot) ? 'healthy' : 'absent',
-      version: versions.get(slot),
-      checkedAt: new Date(),
-    }),
-    describe: async () => ({
-      productionEndpoint: production,
-      slots: [...versions.entries()].map(([slot, version]) => ({
-        slot,
-        version,
-        endpoint: endpoints.get(slot),
-        status: 'healthy' as const,
-      })),
-      traffic,
-    }),
-  };
-  const stop = () =>
-    Promise.all(
-      servers.map(server => new Promise(resolve => server.close(resolve))),
-    );
-  const reset = () => {
-    versions.clear();
-    traffic = {};
-  };
-  return { runtime, versions, start, stop, reset };
-}
 
 describe('production strategies', () => {
   let store: ModelStore;
