@@ -132,6 +132,12 @@ export class ArtifactFetcher {
       const location = this.resolve(uri);
       if (location.kind === 'file') {
         await this.#files.check(location.dir);
+        // A local artifact over the limit is refused before any run exists; a remote one can
+        // only be measured while it is read (the validation stage).
+        const bytes = await this.#files.size(location.dir, this.#maxBytes);
+        if (bytes !== undefined && bytes > this.#maxBytes) {
+          throw tooLargeError(this.#maxBytes);
+        }
       } else {
         await this.#remote.check(location.base);
       }

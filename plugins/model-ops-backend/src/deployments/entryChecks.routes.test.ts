@@ -130,7 +130,11 @@ describe.each(databases.eachSupportedId())(
               modelOps: {
                 local: { stateDir: path.join(tmp, 'state') },
                 pipeline: { maxConcurrentRuns: 0 },
-                artifacts: { fileRoot: tmp, fileRoots: ['models'] },
+                artifacts: {
+                  fileRoot: tmp,
+                  fileRoots: ['models'],
+                  maxBytes: 2048,
+                },
                 permissions: {
                   allowedServicePrincipals: ['plugin:scaffolder'],
                 },
@@ -203,6 +207,23 @@ describe.each(databases.eachSupportedId())(
         expect(audit).toEqual(['deployment-create:fail']);
       },
     );
+
+    it('answers 400 for a file: artifact over modelOps.artifacts.maxBytes, and writes no run', async () => {
+      const big = path.join(tmp, 'models/sentiment-classifier/9.9.9');
+      await fs.mkdir(big, { recursive: true });
+      await fs.writeFile(path.join(big, 'weights.bin'), Buffer.alloc(4096));
+      const res = await deploy('file:models/sentiment-classifier/9.9.9');
+      expect(res.status).toBe(400);
+      expect(res.body.error).toEqual(
+        expect.objectContaining({
+          name: 'InputError',
+          message:
+            'artifact.uri: the artifact is larger than the limit of 2048 bytes (modelOps.artifacts.maxBytes)',
+        }),
+      );
+      expect(await runCount()).toBe(0);
+      expect(audit).toEqual(['deployment-create:fail']);
+    });
 
     it('accepts an artifact under a root', async () => {
       const res = await deploy('file:models/sentiment-classifier/1.0.0');

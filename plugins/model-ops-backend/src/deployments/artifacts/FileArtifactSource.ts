@@ -1,4 +1,4 @@
-import { constants, promises as fs } from 'node:fs';
+import { Dirent, constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArtifactError, ReadLimit } from './ArtifactError';
@@ -90,6 +90,39 @@ export class FileArtifactSource {
       await this.#assertUnderRealRoot(path.join(real, rest));
       return;
     }
+  }
+
+  /**
+   * The bytes of the regular files under `dir` (symlinks are not followed: a link out of the
+   * root is refused when read anyway), counted until `limit` is passed; undefined when `dir`
+   * does not exist yet. The walk visits at most 10,000 entries, so a hostile tree cannot stall
+   * it; what it does not visit is still limited while the fetch reads it.
+   */
+  async size(dir: string, limit: number): Promise<number | undefined> {
+    let total = 0;
+    let visited = 0;
+    const pending = [dir];
+    while (pending.length > 0 && total <= limit && visited < 10_000) {
+      const current = pending.pop()!;
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(current, { withFileTypes: true });
+      } catch (error) {
+        if (current === dir && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+          return undefined;
+        }
+        return total;
+      }
+      for (const entry of entries) {
+        visited++;
+        const full = path.join(current, entry.name);
+        if (entry.isDirectory()) pending.push(full);
+        else if (entry.isFile()) {
+          total += (await fs.lstat(full).catch(() => undefined))?.size ?? 0;
+        }
+      }
+    }
+    return total;
   }
 
   /** One file of the artifact at `dir`, within the limit. */
