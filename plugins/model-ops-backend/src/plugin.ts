@@ -173,6 +173,7 @@ export const modelOpsPlugin = createBackendPlugin({
 
         const router = await createRouter({
           httpAuth: deps.httpAuth,
+          auditor: deps.auditor,
           models: catalogModels.service,
           deployments: deployments.service,
           environments: environments.service,
@@ -180,6 +181,8 @@ export const modelOpsPlugin = createBackendPlugin({
         });
         router.use(MiddlewareFactory.create({ config, logger }).error());
         deps.httpRouter.use(router);
+        // The router checks credentials itself, first, so that refused mutations are audited.
+        deps.httpRouter.addAuthPolicy({ path: '/', allow: 'unauthenticated' });
       },
     });
   },

@@ -566,15 +566,21 @@ describe.each(databases.eachSupportedId())(
         ]);
         expect(await modelOpsRows(knex)).toEqual(before);
 
-        // No token: refused, nothing written, and nothing audited: the httpRouter's default auth
-        // policy answers before the plugin's router runs, so the guard never sees the request.
+        // No token: refused before anything else, nothing written, and audited by the plugin's
+        // own credentials barrier.
         audit.length = 0;
         const anonymous = await call(callers.none);
         expect({
           status: anonymous.status,
           name: anonymous.body.error?.name,
         }).toEqual({ status: 401, name: 'AuthenticationError' });
-        expect(audit).toEqual([]);
+        expect(modelOpsEvents()).toEqual([
+          expect.objectContaining({
+            eventId: 'request-unauthenticated',
+            outcome: 'fail',
+            error: expect.objectContaining({ name: 'AuthenticationError' }),
+          }),
+        ]);
         expect(await modelOpsRows(knex)).toEqual(before);
 
         // The owner: past the permission check, to the route's answer.

@@ -1,3 +1,4 @@
+import { JsonObject } from '@backstage/types';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   ACTIVE_RUN_STATUSES,
@@ -427,6 +428,8 @@ export class DatabaseRunStore implements RunStore {
         uri: row.artifact_uri,
         sha256: row.sha256 ?? undefined,
         finishedAt: iso(row.finished_at)!,
+        runtimeConfig: (fromJson<Record<string, unknown>>(row.config, {})
+          .runtime ?? {}) as JsonObject,
       });
     }
     return result;

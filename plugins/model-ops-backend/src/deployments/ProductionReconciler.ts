@@ -106,7 +106,8 @@ export class ProductionReconciler implements PluginTask {
         version,
         localPath: fetched.localPath,
       },
-      config: {},
+      // The configuration it was deployed with, so that a restored model runs as it did.
+      config: artifact.runtimeConfig,
     });
     await runtime.setTraffic({ model, weights: { [slot]: 100 } });
     await this.deps.store.upsertSlot(modelId, {

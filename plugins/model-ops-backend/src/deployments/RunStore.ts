@@ -1,3 +1,4 @@
+import { JsonObject } from '@backstage/types';
 import {
   CanaryState,
   DeploymentRun,
@@ -79,6 +80,8 @@ export interface SucceededVersion {
   uri: string;
   sha256?: string;
   finishedAt: string;
+  /** The runtime configuration the run deployed it with (`config.runtime`). */
+  runtimeConfig: JsonObject;
 }
 
 /**

@@ -394,6 +394,8 @@ describe.each(databases.eachSupportedId())(
       expect((await post(`${base}/rollback-switch`, {})).status).toBe(409);
       expect(await knex('model_ops_switches')).toEqual([]);
       expect(auditEvents.map(e => `${e.eventId}:${e.outcome}`)).toEqual([
+        // The request without credentials, refused by the plugin's barrier.
+        'request-unauthenticated:fail',
         'environment-switch:fail',
         'environment-switch:fail',
         'environment-rollback-switch:fail',

@@ -1,4 +1,4 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { AuditorService, HttpAuthService } from '@backstage/backend-plugin-api';
 import express from 'express';
 import type { DeploymentsService } from '../deployments';
 import type { EnvironmentsService } from '../environments';
@@ -13,12 +13,14 @@ import { createOpenApiRouter } from '../schema/openapi/generated';
  */
 export async function createRouter(options: {
   httpAuth: HttpAuthService;
+  auditor: AuditorService;
   models: ModelsService;
   deployments: DeploymentsService;
   environments: EnvironmentsService;
   monitoring: MonitoringService;
 }): Promise<express.Router> {
-  const { httpAuth, models, deployments, environments, monitoring } = options;
+  const { httpAuth, auditor, models, deployments, environments, monitoring } =
+    options;
   const router = await createOpenApiRouter();
   // Typed by what httpAuth accepts, so that every route's typed request fits.
   const credentialsOf = (req: Parameters<HttpAuthService['credentials']>[0]) =>
@@ -205,5 +207,33 @@ export async function createRouter(options: {
     });
   });
 
-  return router;
+  // The credentials barrier, kept here rather than in the backend's default one (the plugin
+  // marks its routes unauthenticated for that) so that a refused mutation is audited like a
+  // refused permission. Ahead of the schema's validation: no credentials, no other answer.
+  const barrier = express.Router();
+  barrier.use((req, _res, next) => {
+    credentialsOf(req).then(
+      () => next(),
+      async error => {
+        if (MUTATING_METHODS.has(req.method)) {
+          try {
+            const event = await auditor.createEvent({
+              eventId: 'request-unauthenticated',
+              severityLevel: 'medium',
+              request: req,
+              meta: { method: req.method, path: req.path },
+            });
+            await event.fail({ error: error as Error });
+          } catch {
+            // The 401 stands even when the audit log cannot be written.
+          }
+        }
+        next(error);
+      },
+    );
+  });
+  barrier.use(router);
+  return barrier;
 }
+
+const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -108,7 +108,10 @@ export class FileArtifactSource {
       try {
         entries = await fs.readdir(current, { withFileTypes: true });
       } catch (error) {
-        if (current === dir && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (
+          current === dir &&
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ) {
           return undefined;
         }
         return total;
