@@ -6,6 +6,8 @@ import type { ModelsService } from '../models';
 import type { MonitoringService } from '../monitoring';
 import { createOpenApiRouter } from '../schema/openapi/generated';
 
+const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
  * Maps HTTP to the plugin's services; no logic lives here.
  *
@@ -235,5 +237,3 @@ export async function createRouter(options: {
   barrier.use(router);
   return barrier;
 }
-
-const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
