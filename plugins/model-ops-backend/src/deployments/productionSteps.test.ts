@@ -64,7 +64,9 @@ const canaryOptions: CanaryOptions = {
   steps: [50, 100],
   stepSeconds: 0.3,
   analysisIntervalMs: 10,
-  maxLatencyRatio: 2,
+  // These cases are about stopping and resuming, not about judging latency: on a loaded
+  // machine the loopback servers' p95 is noise, so only errors can fail a step here.
+  maxLatencyRatio: 1000,
   maxErrorRateIncreasePct: 1,
 };
 

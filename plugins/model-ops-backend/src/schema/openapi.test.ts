@@ -71,17 +71,24 @@ async function registeredRoutes(): Promise<string[]> {
   const router = await createRouter({
     httpAuth: mockServices.httpAuth(),
   } as unknown as Parameters<typeof createRouter>[0]);
+  type Layer = {
+    route?: { path: string; methods: object };
+    handle?: { stack?: Layer[] };
+  };
   const routes: string[] = [];
-  for (const layer of (
-    router as unknown as {
-      stack: Array<{ route?: { path: string; methods: object } }>;
+  // The router is the credentials barrier in front of the validated router: walk both.
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.handle?.stack) walk(layer.handle.stack);
+      if (!layer.route) continue;
+      for (const method of Object.keys(layer.route.methods)) {
+        routes.push(
+          `${method.toUpperCase()} ${toOpenApiPath(layer.route.path)}`,
+        );
+      }
     }
-  ).stack) {
-    if (!layer.route) continue;
-    for (const method of Object.keys(layer.route.methods)) {
-      routes.push(`${method.toUpperCase()} ${toOpenApiPath(layer.route.path)}`);
-    }
-  }
+  };
+  walk((router as unknown as { stack: Layer[] }).stack);
   return routes;
 }
 
