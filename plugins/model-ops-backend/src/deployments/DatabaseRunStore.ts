@@ -61,6 +61,11 @@ type StageRow = {
   metrics: string;
 };
 
+const CURSOR_ID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** 9999-12-31T23:59:59.999Z */
+const LAST_CURSOR_TIME = 253402300799999;
+
 /**
  * The knex implementation of {@link RunStore}, on SQLite or PostgreSQL. The tables come from the
  * plugin's migrations, which the models store applies.
@@ -498,7 +503,14 @@ export class DatabaseRunStore implements RunStore {
         Buffer.from(cursor, 'base64url').toString('utf8'),
       );
       const date = new Date(createdAt);
-      if (typeof id !== 'string' || Number.isNaN(date.getTime())) {
+      // What the database can compare: a run id is a UUID (a text column on SQLite, a uuid on
+      // PostgreSQL, which refuses anything else) and a time within the years 1970 to 9999.
+      if (
+        typeof createdAt !== 'string' ||
+        typeof id !== 'string' ||
+        !CURSOR_ID.test(id) ||
+        !(date.getTime() >= 0 && date.getTime() <= LAST_CURSOR_TIME)
+      ) {
         throw new Error('bad cursor');
       }
       return { createdAt: date, id };

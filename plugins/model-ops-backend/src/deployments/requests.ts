@@ -14,6 +14,45 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * How deep a deployment's `config` may nest, and how large it may be once serialized.
+ *
+ * @internal
+ */
+export const CONFIG_MAX_DEPTH = 32;
+/** @internal */
+export const CONFIG_MAX_BYTES = 64 * 1024;
+
+/**
+ * Refuses a `config` nested deeper than {@link CONFIG_MAX_DEPTH} or larger than
+ * {@link CONFIG_MAX_BYTES}: it is stored as JSON text and handed to the runtime, and a document
+ * thousands of levels deep would overflow the stack where it is serialized. Walked without
+ * recursion, so the check itself cannot overflow.
+ */
+function checkConfigShape(config: Record<string, unknown>): void {
+  const stack: Array<{ value: unknown; depth: number }> = [
+    { value: config, depth: 1 },
+  ];
+  while (stack.length) {
+    const { value, depth } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > CONFIG_MAX_DEPTH) {
+      throw new InputError(
+        `config nests deeper than ${CONFIG_MAX_DEPTH} levels`,
+      );
+    }
+    for (const child of Object.values(value)) {
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(config), 'utf8');
+  if (bytes > CONFIG_MAX_BYTES) {
+    throw new InputError(
+      `config is ${bytes} bytes as JSON; at most ${CONFIG_MAX_BYTES} are accepted`,
+    );
+  }
+}
+
+/**
  * Checks a `POST /deployments` body, naming the first bad field, and returns it normalized (the
  * entity ref in its full form, the sha256 in lower case); nothing is written on failure.
  *
@@ -66,6 +105,7 @@ export function parseCreateDeploymentRequest(
   if (body.config !== undefined && !isObject(body.config)) {
     throw new InputError('config must be a JSON object');
   }
+  if (body.config !== undefined) checkConfigShape(body.config);
   if (
     body.strategy !== undefined &&
     !(DEPLOYMENT_STRATEGIES as readonly unknown[]).includes(body.strategy)

@@ -8,6 +8,7 @@ import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import {
   CompoundEntityRef,
   Entity,
+  parseEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
@@ -130,8 +131,8 @@ export class DefaultModelIndex implements ModelIndex {
     credentials: BackstageCredentials,
     options: { field?: string; purpose?: string; lenient?: boolean } = {},
   ): Promise<ResolvedModel> {
-    const entityRef = typeof ref === 'string' ? ref : stringifyEntityRef(ref);
     const prefix = options.field ? `${options.field}: ` : '';
+    const entityRef = checkedRef(ref, prefix);
     // Asked with the caller's credentials, so nobody reaches a model they may not see.
     const entity = await this.getVisible(entityRef, credentials);
     if (!entity) {
@@ -176,10 +177,12 @@ export class DefaultModelIndex implements ModelIndex {
 
   /** One entity as the caller may see it, or undefined. */
   async getVisible(
-    entityRef: string,
+    entityRef: CompoundEntityRef | string,
     credentials: BackstageCredentials,
   ): Promise<Entity | undefined> {
-    return this.deps.catalog.getEntityByRef(entityRef, { credentials });
+    return this.deps.catalog.getEntityByRef(checkedRef(entityRef, ''), {
+      credentials,
+    });
   }
 
   /** The model entities a caller may see, read with the caller's credentials. */
@@ -285,5 +288,32 @@ export class ModelIndexRefresher implements PluginTask {
 
   async run(): Promise<void> {
     await this.index.refresh();
+  }
+}
+
+/**
+ * The ref in its full form, refusing one that names no entity: a path part with `:` or `/` (no
+ * entity's kind, namespace or name has one) is a 404, a malformed ref in a body a 400.
+ */
+function checkedRef(ref: CompoundEntityRef | string, prefix: string): string {
+  if (typeof ref !== 'string') {
+    const parts = [ref.kind, ref.namespace, ref.name];
+    if (parts.some(part => part === '' || /[:/]/.test(part))) {
+      throw new NotFoundError(
+        `No entity ${parts.join(
+          '/',
+        )} in the catalog: a kind, namespace or name has no ':' or '/'`,
+      );
+    }
+    return stringifyEntityRef(ref);
+  }
+  try {
+    return stringifyEntityRef(parseEntityRef(ref));
+  } catch (error) {
+    throw new InputError(
+      `${prefix}${JSON.stringify(ref.slice(0, 200))} is not an entity ref: ${
+        (error as Error).message
+      }`,
+    );
   }
 }

@@ -90,8 +90,8 @@ export class DefaultModelsService implements ModelsService {
     ref: CompoundEntityRef,
     credentials: BackstageCredentials,
   ): Promise<ModelDetails> {
+    const entity = await this.deps.index.getVisible(ref, credentials);
     const entityRef = stringifyEntityRef(ref);
-    const entity = await this.deps.index.getVisible(entityRef, credentials);
     if (!entity) {
       throw new NotFoundError(`No entity ${entityRef} in the catalog`);
     }

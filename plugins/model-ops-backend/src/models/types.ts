@@ -95,9 +95,12 @@ export interface ModelIndex {
   ): Promise<ModelClaim[]>;
   /** One model by id as of the last refresh, without waiting (undefined before the first). */
   peek(modelId: string): IndexedModel | undefined;
-  /** One entity as the caller may see it (the catalog asked with the caller's credentials). */
+  /**
+   * One entity as the caller may see it (the catalog asked with the caller's credentials). A ref
+   * that cannot name an entity is a NotFoundError (path parts) or an InputError (a string).
+   */
   getVisible(
-    entityRef: string,
+    entityRef: CompoundEntityRef | string,
     credentials: BackstageCredentials,
   ): Promise<Entity | undefined>;
   /** The model entities the caller may see, read with the caller's credentials. */
