@@ -304,6 +304,27 @@ describe.each(databases.eachSupportedId())(
       }
     });
 
+    const cursor = (value: unknown) =>
+      Buffer.from(JSON.stringify(value)).toString('base64url');
+
+    it('answers 400 naming config for a config nested 5000 levels deep, and writes nothing', async () => {
+      // Written by hand: JSON.stringify itself overflows at this depth.
+      const config = `${'{"a":'.repeat(5000)}{"leaf":1}${'}'.repeat(5000)}`;
+      const res = await request(server)
+        .post('/api/model-ops/deployments')
+        .set('Authorization', mockCredentials.user.header('user:default/guest'))
+        .set('Content-Type', 'application/json')
+        .send(
+          `{"entityRef":"component:default/${MODEL}","version":"1.0.0","artifact":{"uri":"file:models/sentiment-classifier/1.0.0","sha256":"${SHA}"},"config":${config}}`,
+        );
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/^config nests deeper than 32/);
+      const runs = await request(server)
+        .get(`/api/model-ops/entities/component/default/${MODEL}/deployments`)
+        .set('Authorization', mockCredentials.user.header('user:default/guest'));
+      expect(runs.body.items).toEqual([]);
+    });
+
     it('answers 400 or 404, never 500, for parameters the schema does not allow', async () => {
       const user = mockCredentials.user.header('user:default/guest');
       const entity = `/api/model-ops/entities/component/default/${MODEL}`;
@@ -319,6 +340,18 @@ describe.each(databases.eachSupportedId())(
         [`/api/model-ops/entities/component/default/${long}`, 404],
         [`/api/model-ops/entities/${long}/${long}/${long}/deployments`, 404],
         ['/api/model-ops/entities/component/default/%00/environments', 404],
+        // Found by the fuzzing: a '/' or ':' in a path part, forged cursors that PostgreSQL
+        // cannot compare (an id that is no UUID, a year before 4713 BC).
+        [`/api/model-ops/entities/a%2Fb/default/${MODEL}`, 404],
+        [`/api/model-ops/entities/component/a%3Ab/${MODEL}/deployments`, 404],
+        [`${entity}/deployments?cursor=${cursor(['2026-01-01T00:00:00Z', 'abc'])}`, 400],
+        [
+          `${entity}/deployments?cursor=${cursor([
+            '-271821-04-20T00:00:00Z',
+            '00000000-0000-4000-8000-000000000000',
+          ])}`,
+          400,
+        ],
       ];
       for (const [url, status] of cases) {
         const res = await request(server).get(url).set('Authorization', user);
