@@ -79,26 +79,32 @@ export class PipelineWorker {
   /** Claims and starts whatever runs are waiting, up to the concurrency limit. */
   async poll(): Promise<void> {
     if (this.polling) return this.polling;
-    this.polling = (async () => {
-      try {
-        while (
-          !this.stopped &&
-          this.active.size < this.deps.options.maxConcurrentRuns
-        ) {
-          const run = await this.deps.runs.claimNextRun(
-            this.owner,
-            this.deps.options.leaseSeconds * 1000,
-          );
-          if (!run) break;
-          this.launch(run);
-        }
-      } catch (error) {
-        this.deps.logger.error(`Claiming deployment runs failed: ${error}`);
-      } finally {
-        this.polling = undefined;
+    const polling = this.claimRuns();
+    // Cleared by identity once settled: a poll with no room for a run settles at once, before
+    // this assignment, and must not stay behind as the poll every later call returns.
+    this.polling = polling;
+    polling.finally(() => {
+      if (this.polling === polling) this.polling = undefined;
+    });
+    return polling;
+  }
+
+  private async claimRuns(): Promise<void> {
+    try {
+      while (
+        !this.stopped &&
+        this.active.size < this.deps.options.maxConcurrentRuns
+      ) {
+        const run = await this.deps.runs.claimNextRun(
+          this.owner,
+          this.deps.options.leaseSeconds * 1000,
+        );
+        if (!run) break;
+        this.launch(run);
       }
-    })();
-    return this.polling;
+    } catch (error) {
+      this.deps.logger.error(`Claiming deployment runs failed: ${error}`);
+    }
   }
 
   /** Resolves when no run is in progress on this worker (for tests). */
