@@ -167,6 +167,17 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
   const stage = (r: StoredRun, name: string) =>
     r.stages.find(s => s.name === name)!;
 
+  it('claims runs again after a poll that found no room', async () => {
+    // A poll at full capacity ends without waiting for anything; it used to stay behind as the
+    // answer to every later poll, so the worker never claimed a run again.
+    options.maxConcurrentRuns = 0;
+    await worker.poll();
+    await worker.poll();
+    options.maxConcurrentRuns = 2;
+    const result = await execute(run('1.0.0'));
+    expect(result.status).toBe('succeeded');
+  });
+
   it('takes a good version through every stage into production', async () => {
     const result = await execute(run('1.1.0'));
     expect(result.status).toBe('succeeded');
@@ -268,6 +279,29 @@ describe.each(databases.eachSupportedId())('the pipeline on %s', databaseId => {
     expect((await models.getModel(MODEL))?.productionVersion).toBe('1.0.0');
     const versions = await models.getVersions(MODEL);
     expect(versions.find(v => v.version === '2.2.0')?.status).toBe('failed');
+  });
+
+  it("verifies production with the artifact's tests.json inputs when no verification file is set", async () => {
+    options.verificationInputs = [];
+    const tests = JSON.parse(
+      await fs.readFile(
+        path.join(
+          repoRoot,
+          'examples/models/sentiment-classifier/1.0.0/tests.json',
+        ),
+        'utf8',
+      ),
+    );
+    const result = await execute(run('1.0.0'));
+    expect(result.status).toBe('succeeded');
+    const production = stage(result, 'production');
+    expect(production.metrics.verificationRequests).toBe(tests.cases.length);
+    expect(
+      production.checks.find(c => c.name === 'verification'),
+    ).toMatchObject({
+      ok: true,
+      detail: `${tests.cases.length} of ${tests.cases.length} production-like requests succeeded`,
+    });
   });
 
   it('rolls production back to an earlier version with a rollback run', async () => {

@@ -161,7 +161,7 @@ export class RunExecutor {
           runtime,
           fetcher,
           budgets: options.perModel.get(run.modelId) ?? options.defaults,
-          verificationInputs: options.verificationInputs,
+          verificationInputs: verificationInputsFor(options, fetched),
           recorder,
           signal,
         };
@@ -517,4 +517,19 @@ function baselineOf(
 function rethrowLeaseLost(error: unknown): undefined {
   if (error instanceof LeaseLost) throw error;
   return undefined;
+}
+
+/**
+ * The production-like inputs that verify a version in production: those of
+ * `modelOps.pipeline.verificationFile`, else the inputs of the artifact's own functional cases
+ * (tests.json), so that an installation without the file still verifies with real requests.
+ */
+function verificationInputsFor(
+  options: { verificationInputs: string[] },
+  fetched: FetchedArtifact | undefined,
+): string[] {
+  if (options.verificationInputs.length) return options.verificationInputs;
+  return (fetched?.tests?.cases ?? [])
+    .map(c => c.input)
+    .filter((input): input is string => typeof input === 'string');
 }

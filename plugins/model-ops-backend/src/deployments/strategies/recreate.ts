@@ -195,11 +195,13 @@ export class RecreateStrategy implements ProductionStrategy {
     await recorder.check(
       'verification',
       ok,
-      `${inputs.length - failed.length} of ${
-        inputs.length
-      } production-like requests succeeded${
-        failures.length ? `; failures: ${failures.join('; ')}` : ''
-      }`,
+      inputs.length
+        ? `${inputs.length - failed.length} of ${
+            inputs.length
+          } production-like requests succeeded${
+            failures.length ? `; failures: ${failures.join('; ')}` : ''
+          }`
+        : 'skipped: no production-like inputs (set modelOps.pipeline.verificationFile or ship tests.json cases)',
     );
     if (!ok) {
       throw new StageFailure(
