@@ -214,6 +214,33 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     expect(next.resolved.map(a => a.alertType)).toContain('high_error_rate');
   });
 
+  it('says when the newest value was collected, not the start of its minute', async () => {
+    const sampledAt = new Date('2026-12-03T12:00:37.250Z');
+    const clock = () => new Date('2026-12-03T12:00:50.000Z');
+    await DatabaseMetricsStore.create({ knex }).writeSamples([
+      {
+        modelId: MODEL,
+        slot: 'blue',
+        metric: 'cpu',
+        value: 12,
+        timestamp: sampledAt,
+      },
+      {
+        modelId: MODEL,
+        slot: 'blue',
+        metric: 'memory',
+        value: 300,
+        timestamp: new Date(sampledAt.getTime() - 20_000),
+      },
+    ]);
+    const status = await newService(clock).status(
+      { kind: 'component', namespace: 'default', name: MODEL },
+      await mockServices.auth().getOwnServiceCredentials(),
+    );
+    expect(status.collectedAt).toBe(sampledAt.toISOString());
+    expect(status.metrics.find(m => m.metric === 'cpu')?.value).toBe(12);
+  });
+
   it('writes a tick once when two replicas collect the same minute', async () => {
     const clock = () => new Date();
     const a = newService(clock);

@@ -205,6 +205,14 @@ export class DefaultMonitoringService implements MonitoringService {
         sparkline: series.points,
       };
     });
+    if (collectedAt) {
+      // The series holds each minute's start; the header says when the newest value was taken.
+      const since = collectedAt;
+      const newest = (await this.deps.metrics.latest(spec.modelId, { since }))
+        .map(sample => sample.sampledAt.getTime())
+        .reduce((a, b) => Math.max(a, b), since.getTime());
+      collectedAt = new Date(Math.min(newest, now.getTime()));
+    }
     const stored = await this.deps.store.getModel(spec.modelId);
     const alerts = await this.deps.alerts.list({
       modelId: spec.modelId,
