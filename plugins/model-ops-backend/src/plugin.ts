@@ -11,7 +11,12 @@ import { createDeployments } from './deployments';
 import { createEnvironments, createTrafficSwitching } from './environments';
 import { createActionGuard } from './lib/guard';
 import { startCapabilities } from './lib/tasks';
-import { createModelIndex, createModelStore, createModels } from './models';
+import {
+  createModelIndex,
+  createModelStore,
+  createModels,
+  DatabaseClaimStore,
+} from './models';
 import { createMonitoring } from './monitoring';
 import { createKubernetesRuntime } from './runtimes/kubernetes';
 import { createLocalRuntime } from './runtimes/local';
@@ -82,6 +87,7 @@ export const modelOpsPlugin = createBackendPlugin({
           auth,
           logger: logger.child({ task: 'model-ops-model-index' }),
           options: options.models,
+          claims: new DatabaseClaimStore(knex),
           extensions,
           names: {
             ruleSets: [...options.ruleSets.keys()],

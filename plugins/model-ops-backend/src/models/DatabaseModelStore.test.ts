@@ -1,6 +1,9 @@
 import { TestDatabaseId, mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
-import { DatabaseModelStore } from './DatabaseModelStore';
+import {
+  applyDatabaseMigrations,
+  DatabaseModelStore,
+} from './DatabaseModelStore';
 import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
@@ -42,6 +45,26 @@ describe.each(databases.eachSupportedId())(
           }),
         });
         expect(await other.schema.hasTable('model_ops_models')).toBe(false);
+      });
+
+      it('waits for another replica that holds the migration lock, and gives up after the wait', async () => {
+        const other = await databases.init(databaseId as TestDatabaseId);
+        await applyDatabaseMigrations(other);
+        await other('knex_migrations_lock').update({ is_locked: 1 });
+        await expect(
+          applyDatabaseMigrations(other, { lockWaitMs: 1500 }),
+        ).rejects.toThrow(/Migration table is already locked/);
+        // The other replica finishes while this one waits.
+        const release = setTimeout(
+          () => other('knex_migrations_lock').update({ is_locked: 0 }).then(),
+          1200,
+        );
+        try {
+          await applyDatabaseMigrations(other, { lockWaitMs: 20_000 });
+        } finally {
+          clearTimeout(release);
+        }
+        expect(await other.schema.hasTable('model_ops_model_claims')).toBe(true);
       });
 
       it('can be created twice on one database', async () => {

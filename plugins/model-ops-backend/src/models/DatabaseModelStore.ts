@@ -52,12 +52,32 @@ function toIso(value: Date | string | number): string {
 }
 
 /**
- * Applies the plugin's migrations to a database.
+ * Applies the plugin's migrations to a database. Replicas starting together on a new database
+ * take turns: knex refuses a second migrator while the first holds its lock table, so a
+ * replica that meets the lock tries again, once a second for at most `lockWaitMs`, and then
+ * finds the migrations applied.
  *
  * @internal
  */
-export async function applyDatabaseMigrations(knex: Knex): Promise<void> {
-  await knex.migrate.latest({ directory: migrationsDir });
+export async function applyDatabaseMigrations(
+  knex: Knex,
+  options: { lockWaitMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.lockWaitMs ?? 120_000);
+  for (;;) {
+    try {
+      await knex.migrate.latest({ directory: migrationsDir });
+      return;
+    } catch (error) {
+      if (
+        !/Migration table is already locked/.test(String(error)) ||
+        Date.now() >= deadline
+      ) {
+        throw error;
+      }
+      await new Promise(resolve => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 /**

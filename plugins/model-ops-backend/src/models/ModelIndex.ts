@@ -27,6 +27,7 @@ import {
   claimTable,
   isKnownClaim,
 } from './claims';
+import { ClaimStore } from './ClaimStore';
 import {
   IndexedModel,
   ModelClaim,
@@ -72,6 +73,8 @@ export class DefaultModelIndex implements ModelIndex {
     logger: LoggerService;
     specContext: () => ModelSpecContext;
     options: ModelIndexOptions;
+    /** Where owners of model ids are recorded; without it, the first by uid owns an id. */
+    claims?: ClaimStore;
     now?: () => number;
   }): DefaultModelIndex {
     return new DefaultModelIndex(deps);
@@ -84,6 +87,7 @@ export class DefaultModelIndex implements ModelIndex {
       logger: LoggerService;
       specContext: () => ModelSpecContext;
       options: ModelIndexOptions;
+      claims?: ClaimStore;
       now?: () => number;
     },
   ) {}
@@ -241,7 +245,8 @@ export class DefaultModelIndex implements ModelIndex {
           ]
         : [],
     );
-    const claimsById = claimTable(claimants);
+    const owners = await this.deps.claims?.settle(claimants);
+    const claimsById = claimTable(claimants, owners);
     const models: IndexedModel[] = parsed
       .map(({ entity, entityRef, result }) => {
         const claim = result.spec && claimsById.get(result.spec.modelId);

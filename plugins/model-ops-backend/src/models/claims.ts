@@ -12,18 +12,31 @@ export interface Claimant {
 }
 
 /**
- * The claim on every model id the claimants declare: the first by uid owns it. An entity
- * without a uid (only in tests; the catalog gives every entity one) is ordered by its ref.
+ * The claim on every model id the claimants declare. `owners` is what the claim store recorded
+ * (see ClaimStore.ts); without it, or for an id it does not name, the first by uid owns the id.
+ * An entity without a uid (only in tests; the catalog gives every entity one) is ordered by its
+ * ref. A recorded owner may be none of the claimants (it left the catalog and the transfer delay
+ * has not passed): then every claimant is a rival.
  */
-export function claimTable(claimants: Claimant[]): Map<string, ModelClaim> {
+export function claimTable(
+  claimants: Claimant[],
+  owners?: Map<string, string>,
+): Map<string, ModelClaim> {
   const byUid = [...claimants].sort((a, b) =>
     (a.uid ?? a.entityRef).localeCompare(b.uid ?? b.entityRef),
   );
   const table = new Map<string, ModelClaim>();
   for (const { modelId, entityRef } of byUid) {
-    const claim = table.get(modelId);
-    if (claim) claim.rivals.push(entityRef);
-    else table.set(modelId, { modelId, ownerRef: entityRef, rivals: [] });
+    let claim = table.get(modelId);
+    if (!claim) {
+      claim = {
+        modelId,
+        ownerRef: owners?.get(modelId) ?? entityRef,
+        rivals: [],
+      };
+      table.set(modelId, claim);
+    }
+    if (claim.ownerRef !== entityRef) claim.rivals.push(entityRef);
   }
   return table;
 }

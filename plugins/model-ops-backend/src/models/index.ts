@@ -17,6 +17,7 @@ import {
   ModelSpecContext,
 } from '@model-ops/plugin-model-ops-common';
 import { Capability } from '../lib/tasks';
+import { ClaimStore } from './ClaimStore';
 import { DatabaseModelStore } from './DatabaseModelStore';
 import { DefaultModelIndex, ModelIndexRefresher } from './ModelIndex';
 import { DefaultModelsService } from './ModelsService';
@@ -33,6 +34,8 @@ export type {
   ResolvedModel,
 } from './types';
 export { applyDatabaseMigrations } from './DatabaseModelStore';
+export { DatabaseClaimStore } from './ClaimStore';
+export type { ClaimStore } from './ClaimStore';
 
 /**
  * The store of what the plugin knows of each model; its creation applies the plugin's
@@ -56,6 +59,8 @@ export function createModelIndex(deps: {
   auth: AuthService;
   logger: LoggerService;
   options: ModelIndexOptions;
+  /** Where owners of model ids are recorded (the plugin's database). */
+  claims?: ClaimStore;
   /** The ids the installed extensions add to the built-in runtimes and metric sources. */
   extensions: { runtimeIds(): string[]; metricSourceIds(): string[] };
   /** The named rule sets, alert routes and cost models in config. */
@@ -82,6 +87,7 @@ export function createModelIndex(deps: {
     logger: deps.logger,
     specContext,
     options: deps.options,
+    claims: deps.claims,
   });
   return {
     service: index,

@@ -1,6 +1,7 @@
 /*
- * Two entities, one model id, through the whole plugin on every database: the first entity by
- * uid owns the id and keeps working; the other shows a problem, shows none of the owner's
+ * Two entities, one model id, through the whole plugin on every database: the entity that
+ * claimed the id first (recorded in model_ops_model_claims) owns it and keeps working, though
+ * the rival's uid and name sort first; the other shows a problem, shows none of the owner's
  * state, and every action through it is a 409 naming the owner that writes nothing.
  */
 import {
@@ -28,7 +29,10 @@ import {
   expectToMatchResponseSchema,
   stateDir,
 } from '../__testUtils__/plugin';
-import { DatabaseModelStore } from './DatabaseModelStore';
+import {
+  applyDatabaseMigrations,
+  DatabaseModelStore,
+} from './DatabaseModelStore';
 
 jest.setTimeout(60_000);
 
@@ -48,7 +52,7 @@ function withUid(entity: Entity, uid: string): Entity {
   return { ...entity, metadata: { ...entity.metadata, uid } };
 }
 
-// The rival's name sorts first, but the owner's uid does: uids decide.
+// The rival's name and uid sort first, but the owner claimed the id first: the claim decides.
 const owner = withUid(
   component(
     'fraud-detector',
@@ -63,7 +67,7 @@ const rival = withUid(
     { 'model-ops/model-id': 'fraud-detector' },
     { owner: 'user:default/guest' },
   ),
-  'f0000000-0000-4000-8000-000000000000',
+  '00000000-0000-4000-8000-000000000000',
 );
 
 describe.each(databases.eachSupportedId())(
@@ -77,6 +81,13 @@ describe.each(databases.eachSupportedId())(
 
     beforeAll(async () => {
       knex = await databases.init(databaseId as TestDatabaseId);
+      // The owner's claim, from before the rival was registered.
+      await applyDatabaseMigrations(knex);
+      await knex('model_ops_model_claims').insert({
+        model_id: 'fraud-detector',
+        entity_ref: OWNER,
+        entity_uid: owner.metadata.uid,
+      });
       const backend = await startTestBackend({
         features: [
           modelOpsPlugin,
