@@ -52,6 +52,12 @@ export interface LocalRuntimeOptions {
  * versions are kept in `<stateDir>/<modelId>/state.json`, and a new instance on the same state
  * folder adopts the ones that still answer `/healthz` with the recorded version.
  *
+ * Several backends on one host may share the state folder (replicas): every operation on a
+ * model first reloads its state file when another backend changed it, adopting what it names,
+ * and every write merges into the file as it is then. They are not mutually excluded: the
+ * changes of one model are expected from one backend at a time (deployment runs are fenced by
+ * their leases).
+ *
  * @public
  */
 export class LocalRuntime implements ModelRuntime {
@@ -68,6 +74,7 @@ export class LocalRuntime implements ModelRuntime {
   readonly #routerClient: RouterClient;
   readonly #routers: RouterProcesses;
   readonly #deployer: SlotDeployer;
+  readonly #rediscovery: RediscoveryDeps;
   #ready?: Promise<void>;
   #token = '';
   #stopLogRotation?: () => void;
@@ -110,6 +117,14 @@ export class LocalRuntime implements ModelRuntime {
       slots: this.#slots,
       routerClient: this.#routerClient,
     });
+    this.#rediscovery = {
+      logger,
+      states: this.#states,
+      supervisor: this.#supervisor,
+      slots: this.#slots,
+      routers: this.#routers,
+      routerClient: this.#routerClient,
+    };
   }
 
   /** The settings in use. */
@@ -136,6 +151,7 @@ export class LocalRuntime implements ModelRuntime {
     const entry = await this.#states.open(modelId, request.model.entityRef);
     return this.#states.withLock(entry, async () => {
       this.#assertOpen();
+      await this.#sync(entry, request.model.entityRef);
       const spec = this.#slots.startSpec(
         modelId,
         slot,
@@ -160,13 +176,14 @@ export class LocalRuntime implements ModelRuntime {
     const modelId = checkModelId(request.model.modelId);
     const slot = checkSlot(request.slot);
     await this.#init();
-    const entry = this.#states.get(modelId);
+    const entry = await this.#states.get(modelId);
     if (!entry) {
       return;
     }
-    await this.#states.withLock(entry, () =>
-      this.#deployer.undeploy(entry, slot),
-    );
+    await this.#states.withLock(entry, async () => {
+      await this.#sync(entry);
+      await this.#deployer.undeploy(entry, slot);
+    });
   }
 
   async setTraffic(request: {
@@ -180,6 +197,7 @@ export class LocalRuntime implements ModelRuntime {
     const entry = await this.#states.open(modelId, request.model.entityRef);
     await this.#states.withLock(entry, async () => {
       this.#assertOpen();
+      await this.#sync(entry, request.model.entityRef);
       const routes = routesForWeights(modelId, entry.state, weights);
       await this.#routers.ensure(entry);
       await this.#routerClient.putRoutes(entry, routes);
@@ -194,11 +212,7 @@ export class LocalRuntime implements ModelRuntime {
   }): Promise<TrafficWeights> {
     const modelId = checkModelId(request.model.modelId);
     await this.#init();
-    const entry = this.#states.get(modelId);
-    if (!entry?.state.router) {
-      return {};
-    }
-    return weightsOf(await this.#routerClient.readRoutes(entry));
+    return this.#trafficOf(await this.#read(modelId));
   }
 
   async health(request: {
@@ -209,7 +223,7 @@ export class LocalRuntime implements ModelRuntime {
     const slot = checkSlot(request.slot);
     await this.#init();
     return checkSlotHealth(
-      this.#states.get(modelId),
+      await this.#read(modelId),
       slot,
       this.#healthOptions(),
     );
@@ -220,7 +234,7 @@ export class LocalRuntime implements ModelRuntime {
   }): Promise<RuntimeDescription> {
     const modelId = checkModelId(request.model.modelId);
     await this.#init();
-    const entry = this.#states.get(modelId);
+    const entry = await this.#read(modelId);
     if (!entry) {
       return { slots: [], traffic: {} };
     }
@@ -241,7 +255,7 @@ export class LocalRuntime implements ModelRuntime {
         ? `http://127.0.0.1:${router.port}`
         : undefined,
       slots,
-      traffic: await this.getTraffic(request),
+      traffic: await this.#trafficOf(entry),
     };
   }
 
@@ -294,9 +308,11 @@ export class LocalRuntime implements ModelRuntime {
     await Promise.all(
       entries.map(entry =>
         this.#states
-          .withLock(entry, () =>
-            keep ? this.#states.save(entry) : this.#stopModel(entry),
-          )
+          .withLock(entry, async () => {
+            // What the state file names now, other backends' changes included.
+            await this.#states.reload(entry);
+            await (keep ? this.#states.save(entry) : this.#stopModel(entry));
+          })
           .catch(e =>
             this.#logger.error(
               `Could not stop the processes of ${entry.modelId}: ${e}`,
@@ -325,6 +341,43 @@ export class LocalRuntime implements ModelRuntime {
     await this.#states.save(entry);
   }
 
+  /**
+   * Brings a model's state up to date before a change (under its lock): the state file when
+   * another backend wrote it, with the processes it names adopted (see
+   * {@link rediscoverModel}).
+   */
+  async #sync(entry: ModelEntry, entityRef?: string): Promise<void> {
+    await this.#states.reload(entry);
+    if (!entry.adopted) {
+      await rediscoverModel(entry, this.#rediscovery, {
+        trustRouter: entry.changedElsewhere,
+      });
+      entry.changedElsewhere = false;
+    }
+    if (entityRef && entry.state.entityRef !== entityRef) {
+      entry.state.entityRef = entityRef;
+    }
+  }
+
+  /**
+   * The entry of a model for a read, with the state file another backend wrote since; reads
+   * neither wait for the model's lock nor change anything.
+   */
+  async #read(modelId: string): Promise<ModelEntry | undefined> {
+    const entry = await this.#states.get(modelId);
+    if (entry) {
+      await this.#states.reloadIfIdle(entry);
+    }
+    return entry;
+  }
+
+  async #trafficOf(entry: ModelEntry | undefined): Promise<TrafficWeights> {
+    if (!entry?.state.router) {
+      return {};
+    }
+    return weightsOf(await this.#routerClient.readRoutes(entry));
+  }
+
   #healthOptions() {
     return {
       clock: this.#clock,
@@ -346,17 +399,11 @@ export class LocalRuntime implements ModelRuntime {
     const stateDir = this.#settings.stateDir;
     await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });
     this.#token = await loadRouterToken(stateDir);
-    const deps: RediscoveryDeps = {
-      logger: this.#logger,
-      states: this.#states,
-      supervisor: this.#supervisor,
-      slots: this.#slots,
-      routers: this.#routers,
-      routerClient: this.#routerClient,
-    };
     // All models are loaded first, so that a restored router cannot take another's port.
     for (const entry of await this.#states.load()) {
-      await rediscoverModel(entry, deps);
+      await this.#states.withLock(entry, () =>
+        rediscoverModel(entry, this.#rediscovery),
+      );
     }
     this.#stopLogRotation = startLogRotation({
       stateDir,

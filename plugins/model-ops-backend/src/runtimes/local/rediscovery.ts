@@ -91,16 +91,22 @@ async function rediscoverRouter(
 async function restoreRoutes(
   entry: ModelEntry,
   deps: RediscoveryDeps,
+  trustRouter: boolean,
 ): Promise<void> {
   const { state, modelId } = entry;
   if (!state.routes) {
     return;
   }
-  const live = liveRoutes(state, state.routes);
+  let live = liveRoutes(state, state.routes);
   const hasTraffic = Object.values(live).some(r => r!.weight > 0);
   try {
     if (state.router) {
       const applied = await deps.routerClient.readRoutes(entry);
+      if (trustRouter && applied) {
+        // Another live backend may have changed the router a moment before it wrote the
+        // state file: the router's table is the truth, less the slots that are gone.
+        live = liveRoutes(state, applied as typeof state.routes);
+      }
       if (!sameRoutes(applied, live)) {
         await deps.routerClient.putRoutes(entry, live);
       }
@@ -116,20 +122,26 @@ async function restoreRoutes(
 }
 
 /**
- * Adopts the live processes of a model's state file, after a backend restart: servers that
- * still answer `/healthz` with their recorded version and a router that still answers as the
- * model's are kept, the others are stopped (when they are ours) or dropped, and the state
- * file is written back.
+ * Adopts the live processes of a model's state file, after a backend restart or when another
+ * backend on the same state folder changed it: servers that still answer `/healthz` with
+ * their recorded version and a router that still answers as the model's are kept, the others
+ * are stopped (when they are ours) or dropped, and the state file is written back.
+ * Callers hold the model's lock.
  *
  * @internal
  */
 export async function rediscoverModel(
   entry: ModelEntry,
   deps: RediscoveryDeps,
+  options: { trustRouter?: boolean } = {},
 ): Promise<void> {
   await rediscoverSlots(entry, deps);
   await rediscoverRouter(entry, deps);
-  // The routes can only point at servers that still run.
-  await restoreRoutes(entry, deps);
+  // The routes can only point at servers that still run. With `trustRouter` (the file was
+  // written by another live backend, and may lag behind the router it has just changed), a
+  // live router's table is kept, less what points at servers that are gone; otherwise the
+  // recorded routes are brought back.
+  await restoreRoutes(entry, deps, options.trustRouter ?? false);
+  entry.adopted = true;
   await deps.states.save(entry);
 }

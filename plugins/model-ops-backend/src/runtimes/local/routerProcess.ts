@@ -129,10 +129,10 @@ export class RouterProcesses {
       );
     }
     const taken = new Set<number>(Object.values(this.#settings.routerPorts));
-    for (const other of this.#states.all()) {
-      if (other !== entry && other.state.routerPort) {
-        taken.add(other.state.routerPort);
-      }
+    for (const port of await this.#states.routerPortsClaimedBesides(
+      entry.modelId,
+    )) {
+      taken.add(port);
     }
     if (remembered) {
       taken.add(remembered);

@@ -15,6 +15,28 @@ describe('state files', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('leaves the file as it is when the check before the rename says no', async () => {
+    const dir = tempDir('atomic-check');
+    const file = path.join(dir, 'state.json');
+    await writeFileAtomic(file, '{"a":1}');
+    const checked: string[] = [];
+    const check = (answer: boolean) => async () => {
+      checked.push(fs.readFileSync(file, 'utf8'));
+      return answer;
+    };
+    await expect(
+      writeFileAtomic(file, '{"a":2}', 0o600, { beforeRename: check(false) }),
+    ).resolves.toBe(false);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}');
+    expect(fs.readdirSync(dir)).toEqual(['state.json']);
+    await expect(
+      writeFileAtomic(file, '{"a":3}', 0o600, { beforeRename: check(true) }),
+    ).resolves.toBe(true);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":3}');
+    expect(checked).toEqual(['{"a":1}', '{"a":1}']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('reads back what it wrote, and nothing from a folder without a state file', async () => {
     const dir = tempDir('state');
     const state = {

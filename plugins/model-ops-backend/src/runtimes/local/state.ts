@@ -92,7 +92,14 @@ export async function writeFileAtomic(
   file: string,
   content: string,
   mode = 0o600,
-): Promise<void> {
+  options: {
+    /**
+     * Asked once the content is on disk, just before the rename: false leaves the file as it
+     * is (the temporary file is removed) and the call resolves to false.
+     */
+    beforeRename?: () => Promise<boolean>;
+  } = {},
+): Promise<boolean> {
   const temp = path.join(
     path.dirname(file),
     `.${path.basename(file)}.${process.pid}.${crypto
@@ -107,11 +114,16 @@ export async function writeFileAtomic(
     await handle.close();
   }
   try {
+    if (options.beforeRename && !(await options.beforeRename())) {
+      await fsp.rm(temp, { force: true });
+      return false;
+    }
     await fsp.rename(temp, file);
   } catch (e) {
     await fsp.rm(temp, { force: true });
     throw e;
   }
+  return true;
 }
 
 /**
@@ -122,15 +134,34 @@ export async function writeFileAtomic(
 export async function readState(
   modelDir: string,
 ): Promise<ModelStateFile | undefined> {
-  let text: string;
+  const text = await readStateText(modelDir);
+  return text === undefined ? undefined : parseState(modelDir, text);
+}
+
+/**
+ * The text of `<modelDir>/state.json`; undefined when there is none.
+ *
+ * @internal
+ */
+export async function readStateText(
+  modelDir: string,
+): Promise<string | undefined> {
   try {
-    text = await fsp.readFile(path.join(modelDir, STATE_FILE), 'utf8');
+    return await fsp.readFile(path.join(modelDir, STATE_FILE), 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       return undefined;
     }
     throw e;
   }
+}
+
+/**
+ * The state in the text of `<modelDir>/state.json`; an error when it is not one.
+ *
+ * @internal
+ */
+export function parseState(modelDir: string, text: string): ModelStateFile {
   const parsed = JSON.parse(text) as ModelStateFile;
   if (parsed?.schemaVersion !== 1 || typeof parsed.modelId !== 'string') {
     throw new Error(
@@ -142,6 +173,15 @@ export async function readState(
 }
 
 /**
+ * The text a state file is written as.
+ *
+ * @internal
+ */
+export function serializeState(state: ModelStateFile): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
+/**
  * Writes `<modelDir>/state.json` atomically, mode 0600.
  *
  * @internal
@@ -150,8 +190,5 @@ export async function writeState(
   modelDir: string,
   state: ModelStateFile,
 ): Promise<void> {
-  await writeFileAtomic(
-    path.join(modelDir, STATE_FILE),
-    `${JSON.stringify(state, null, 2)}\n`,
-  );
+  await writeFileAtomic(path.join(modelDir, STATE_FILE), serializeState(state));
 }
