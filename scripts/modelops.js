@@ -205,6 +205,85 @@ function runE2e(ctx, env, extraArgs = []) {
   });
 }
 
+/**
+ * The crash suite (plugins/model-ops-backend/src/crash): real backends killed with SIGKILL. Run
+ * on its own, after the unit tests, since its recovery bounds are about time and another Jest
+ * worker beside it would only make them noisy.
+ */
+function runCrashSuite(ctx, env, extraArgs = []) {
+  return yarn(ctx, testEnv(env), [
+    'workspace',
+    '@model-ops/plugin-model-ops-backend',
+    'backstage-cli',
+    'package',
+    'test',
+    'src/crash/',
+    ...extraArgs,
+  ]);
+}
+
+/**
+ * Every test, one phase after the other, each run whatever the one before gave, so that one
+ * run reports every failing phase: the unit tests (SQLite, and PostgreSQL where a connection
+ * string is set), the crash suite, the browser tests, and the installation into a freshly
+ * scaffolded Backstage app (`yarn test:install`, which reads the npm registry). `--no-install`
+ * leaves the last out.
+ */
+function runAllTests(ctx, env, args) {
+  const withInstall = !args.includes('--no-install');
+  const rest = args.filter(arg => arg !== '--no-install');
+  const phases = [
+    // backstage-cli watches unless CI is set; a one-shot run is what this command promises.
+    [
+      'unit',
+      () =>
+        yarn(ctx, testEnv(env), [
+          'test:unit',
+          ...rest,
+          '--testPathIgnorePatterns',
+          '/node_modules/',
+          '/src/crash/',
+        ]),
+    ],
+    ['crash', () => runCrashSuite(ctx, env)],
+    ['browser', () => runE2e(ctx, env)],
+  ];
+  if (withInstall) {
+    phases.push([
+      'install',
+      () =>
+        run(
+          ctx.nodeBin,
+          [path.join(root, 'scripts', 'test-install', 'run.mjs')],
+          {
+            cwd: root,
+            env,
+          },
+        ),
+    ]);
+  }
+  const results = [];
+  for (const [name, phase] of phases) {
+    const started = Date.now();
+    log(`tests: ${name}`);
+    const status = phase();
+    results.push({
+      name,
+      status,
+      seconds: Math.round((Date.now() - started) / 1000),
+    });
+  }
+  log(
+    `tests: ${results
+      .map(
+        r =>
+          `${r.name} ${r.status === 0 ? 'passed' : 'FAILED'} (${r.seconds} s)`,
+      )
+      .join(', ')}`,
+  );
+  return results.some(r => r.status !== 0) ? 1 : 0;
+}
+
 function main() {
   const [command = 'start', ...rest] = process.argv.slice(2);
   const ctx = ensureNode();
@@ -265,9 +344,10 @@ function main() {
       }
       return;
     case 'test':
-      // backstage-cli watches unless CI is set; a one-shot run is what this command promises.
-      status = yarn(ctx, testEnv(env), ['test:unit', ...rest]);
-      if (status === 0) status = runE2e(ctx, env);
+      status = runAllTests(ctx, env, rest);
+      break;
+    case 'crash':
+      status = runCrashSuite(ctx, env, rest);
       break;
     case 'e2e':
       status = runE2e(ctx, env, rest);
@@ -277,7 +357,7 @@ function main() {
       break;
     default:
       fail(
-        `unknown command "${command}" (start, test, e2e, screenshots, setup)`,
+        `unknown command "${command}" (start, test, crash, e2e, screenshots, setup)`,
       );
   }
   process.exit(status);
