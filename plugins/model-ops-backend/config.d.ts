@@ -32,21 +32,184 @@ export interface Config {
        */
       routes?: {
         [name: string]: {
-          /** Channels and escalation per alert type. */
+          /**
+           * Channels and escalation per alert type. The built-in `default` route: response time
+           * to slack and email (escalating at 3 within 5 minutes), error rate to slack and
+           * pagerduty (2 within 3 minutes), CPU to slack (5 within 10 minutes), memory to slack
+           * and pagerduty (3 within 5 minutes), anything else to email (5 within 10 minutes);
+           * escalations to pagerduty and webhook. Channels that are not configured are skipped.
+           */
           byType?: {
             [alertType: string]: {
               channels: string[];
+              /** Only alerts of these severities or slots; the others go to `fallback`. */
+              match?: {
+                severity?: Array<'warning' | 'critical'>;
+                slot?: string[];
+              };
               escalation?: {
                 /** How many alerts of the type within the window escalate. */
                 threshold: number;
                 /** The window, e.g. `180s` or `5m`. */
                 window: string;
-                channels: string[];
+                /** Default: pagerduty and webhook. */
+                channels?: string[];
               };
             };
           };
-          /** Channels for alert types the route does not list. Default: notifications. */
-          fallback?: string[];
+          /**
+           * Channels for alert types the route does not list: a list, or an entry with its own
+           * escalation. Default: email, escalating at 5 within 10 minutes.
+           */
+          fallback?:
+            | string[]
+            | {
+                channels: string[];
+                escalation?: {
+                  threshold: number;
+                  window: string;
+                  channels?: string[];
+                };
+              };
+          /** How long a first message waits for more alerts of the model to join it. Default 30s. */
+          groupWait?: string;
+          /** How long after a message new alerts of the model wait to go out together. Default 5m. */
+          groupInterval?: string;
+          /** How often an alert that keeps firing is sent again. Default 4h. */
+          repeatInterval?: string;
+        };
+      };
+      /** How notifications are sent: the outbox's retries and the delivery task. */
+      delivery?: {
+        /** A notification failing for longer than this since it was written is given up. Default 24h. */
+        maxAge?: string;
+        /** The first retry's delay; each next one doubles (with jitter). Default 5s. */
+        initialBackoff?: string;
+        /** The longest delay between two attempts. Default 10m. */
+        maxBackoff?: string;
+        /** How long a replica's claim on a notification lasts. Default 2m. */
+        lease?: string;
+        /** Notifications claimed and sent at once per round. Default 50. */
+        batchSize?: number;
+        /** The delivery task, on every replica. Default every 5 seconds. */
+        schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+      };
+      /**
+       * Alert channels by id: what routes name in their `channels` lists. `type` chooses the
+       * channel type (built in: `email`, `slack`, `pagerduty`, `webhook`, `notifications`; a
+       * module may add more); the other keys are that type's. A bad entry fails start-up with
+       * its key in the message.
+       */
+      channels?: {
+        /**
+         * One channel. Each type reads its own keys and ignores the others.
+         */
+        [id: string]: {
+          /** `email`, `slack`, `pagerduty`, `webhook`, `notifications`, or a module's type. */
+          type: string;
+          /**
+           * How long one delivery attempt may take before it counts as failed (and is retried), as
+           * a duration: `10s`, `500ms`, `PT10S` or `{ seconds: 10 }`. Default 10 seconds. All
+           * types.
+           */
+          timeout?:
+            | string
+            | {
+                milliseconds?: number;
+                seconds?: number;
+                minutes?: number;
+                hours?: number;
+              };
+
+          // email: one mail per notification through an SMTP server (nodemailer).
+          /** email: the SMTP server's host name. Required. */
+          host?: string;
+          /** email: the SMTP port. Default 587, or 465 when `secure`. */
+          port?: number;
+          /**
+           * email: TLS from the start (port 465). Default false: STARTTLS when the server offers
+           * it.
+           */
+          secure?: boolean;
+          /** email: fail unless the connection is upgraded with STARTTLS. */
+          requireTLS?: boolean;
+          /** email: never use STARTTLS, even when offered. */
+          ignoreTLS?: boolean;
+          /** email: TLS options. */
+          tls?: {
+            /** Whether the server's certificate must be valid. Default true. */
+            rejectUnauthorized?: boolean;
+          };
+          /** email: the SMTP login (AUTH PLAIN or LOGIN, as the server offers). */
+          auth?: {
+            user: string;
+            /** @visibility secret */
+            pass: string;
+          };
+          /** email: the sender, e.g. `Model Ops <model-ops@example.com>`. Required. */
+          from?: string;
+          /** email: the recipients' addresses. Required. */
+          to?: string[];
+          /** email: put before each subject (the notification's title), e.g. `[Model Ops]`. */
+          subjectPrefix?: string;
+
+          // slack: a Block Kit message per notification to an incoming webhook.
+          /**
+           * slack: the incoming webhook's URL (`https://hooks.slack.com/services/...`). Required.
+           * @visibility secret
+           */
+          webhookUrl?: string;
+          /**
+           * slack: the channel to post to, e.g. `#ml-oncall`, where the webhook still allows it.
+           */
+          channel?: string;
+          /** slack: the name to post as, where the webhook still allows it. */
+          username?: string;
+          /**
+           * slack: the emoji to post with, e.g. `:robot_face:`, where the webhook still allows it.
+           */
+          iconEmoji?: string;
+
+          // pagerduty: Events API v2, one event per alert (dedup_key: the alert's fingerprint).
+          /**
+           * pagerduty: the integration key of the service's Events API v2 integration. Required.
+           * @visibility secret
+           */
+          routingKey?: string;
+          /**
+           * pagerduty: the events endpoint. Default `https://events.pagerduty.com/v2/enqueue`.
+           * webhook: the URL the Alertmanager-format JSON is POSTed to. Required.
+           */
+          url?: string;
+          /** pagerduty: `payload.source`. Default: the model id. */
+          source?: string;
+          /** pagerduty: `payload.component`. Default: the alert's slot. */
+          component?: string;
+          /** pagerduty: `payload.group`. Default: none. */
+          group?: string;
+          /** pagerduty: `payload.class`. Default: the alert type. */
+          class?: string;
+
+          // webhook: Alertmanager's webhook message, version 4.
+          /** webhook: headers sent with each request, e.g. `Authorization: Bearer ${TOKEN}`. */
+          headers?: {
+            /** @visibility secret */
+            [name: string]: string;
+          };
+          /**
+           * webhook: the most alerts one message carries, as Alertmanager's `max_alerts`. Default
+           * 0: all.
+           */
+          maxAlerts?: number;
+
+          // notifications: Backstage notifications (needs the notifications backend).
+          /**
+           * notifications: entity refs to notify, e.g. `group:default/ml-platform`. Default: the
+           * model's owner, else the model's entity.
+           */
+          recipients?: string[];
+          /** notifications: the topic. Default `model-ops`. */
+          topic?: string;
         };
       };
     };

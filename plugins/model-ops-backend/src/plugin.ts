@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
 import { modelOpsPermissions } from '@model-ops/plugin-model-ops-common';
 import { createCostPerRequest } from './capacity';
 import { readModelOpsConfig } from './config/config';
@@ -17,7 +18,12 @@ import {
   createModels,
   DatabaseClaimStore,
 } from './models';
-import { createMonitoring } from './monitoring';
+import { createMonitoring, DatabaseAlertStore } from './monitoring';
+import {
+  builtInAlertChannelTypes,
+  createAlertChannels,
+  createAlerting,
+} from './alerting';
 import { createKubernetesRuntime } from './runtimes/kubernetes';
 import { createLocalRuntime } from './runtimes/local';
 import { ExtensionRegistry } from './service/ExtensionRegistry';
@@ -50,6 +56,7 @@ export const modelOpsPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         urlReader: coreServices.urlReader,
         catalog: catalogServiceRef,
+        notifications: notificationService,
       },
       async init(deps) {
         const {
@@ -107,8 +114,39 @@ export const modelOpsPlugin = createBackendPlugin({
             }),
           }),
         );
+        // Alert channels: the built-in types, unless a module added one of the same type.
+        extensions.addDefaultAlertChannelTypes(
+          builtInAlertChannelTypes({
+            notifications: deps.notifications,
+            baseUrl: options.baseUrl,
+          }),
+        );
+        const channels = createAlertChannels({
+          config,
+          logger: logger.child({ task: 'model-ops-alerts' }),
+          getType: type => extensions.getAlertChannelType(type),
+          types: () => extensions.alertChannelTypeIds(),
+          added: extensions
+            .alertChannelIds()
+            .map(id => extensions.getAlertChannel(id)!),
+        });
+        const alertStore = DatabaseAlertStore.create({ knex });
+        const alerting = createAlerting({
+          knex,
+          models,
+          store,
+          alerts: alertStore,
+          guard,
+          routes: options.alertRoutes,
+          channels,
+          logger: logger.child({ task: 'model-ops-alerts' }),
+          options: options.delivery,
+          baseUrl: options.baseUrl,
+        });
         const monitoring = createMonitoring({
           knex,
+          alerts: alertStore,
+          planner: alerting.planner,
           models,
           store,
           logger: logger.child({ task: 'model-ops-monitoring' }),
@@ -171,6 +209,7 @@ export const modelOpsPlugin = createBackendPlugin({
         await startCapabilities({ scheduler, lifecycle, logger }, [
           index,
           monitoring,
+          alerting,
           switching,
           deployments,
           environments,
@@ -184,6 +223,7 @@ export const modelOpsPlugin = createBackendPlugin({
           deployments: deployments.service,
           environments: environments.service,
           monitoring: monitoring.service,
+          alerting: alerting.service,
         });
         router.use(MiddlewareFactory.create({ config, logger }).error());
         deps.httpRouter.use(router);

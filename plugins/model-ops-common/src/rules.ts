@@ -125,18 +125,24 @@ export interface AlertEscalation {
 }
 
 /**
- * Where one alert type goes.
+ * Where one alert type goes. `match` narrows the entry to some severities or slots; an alert the
+ * entry does not match goes to the route's fallback.
  *
  * @public
  */
 export interface AlertRouteEntry {
   channels: string[];
   escalation?: AlertEscalation;
+  match?: {
+    severity?: Array<'warning' | 'critical'>;
+    slot?: string[];
+  };
 }
 
 /**
  * A named alert route, chosen per model with the `model-ops/alert-route` annotation: channels per
- * alert type, and the channels for any type not listed.
+ * alert type, the channels for any type not listed, and the timing of its messages (as
+ * Alertmanager's `group_wait`, `group_interval` and `repeat_interval`).
  *
  * @public
  */
@@ -144,7 +150,16 @@ export interface AlertRoute {
   name: string;
   byType: Record<string, AlertRouteEntry>;
   fallback: AlertRouteEntry;
+  /** How long a first message waits for other alerts of the model to join it. */
+  groupWaitSeconds: number;
+  /** How long after a message of the model new alerts wait to go out together. */
+  groupIntervalSeconds: number;
+  /** How often an alert that keeps firing is sent again. */
+  repeatIntervalSeconds: number;
 }
+
+/** The channels escalations go to unless an entry names its own. */
+const ESCALATION_CHANNELS = ['pagerduty', 'webhook'];
 
 /**
  * The `default` alert route.
@@ -155,21 +170,47 @@ export const DEFAULT_ALERT_ROUTE: AlertRoute = {
   name: 'default',
   byType: {
     high_response_time: {
-      channels: ['slack', 'notifications'],
-      escalation: { threshold: 3, windowSeconds: 300, channels: ['pagerduty'] },
+      channels: ['slack', 'email'],
+      escalation: {
+        threshold: 3,
+        windowSeconds: 300,
+        channels: ESCALATION_CHANNELS,
+      },
     },
     high_error_rate: {
       channels: ['slack', 'pagerduty'],
-      escalation: { threshold: 2, windowSeconds: 180, channels: ['email'] },
+      escalation: {
+        threshold: 2,
+        windowSeconds: 180,
+        channels: ESCALATION_CHANNELS,
+      },
     },
     high_cpu_usage: {
-      channels: ['slack', 'notifications'],
-      escalation: { threshold: 5, windowSeconds: 600, channels: ['email'] },
+      channels: ['slack'],
+      escalation: {
+        threshold: 5,
+        windowSeconds: 600,
+        channels: ESCALATION_CHANNELS,
+      },
     },
     high_memory_usage: {
-      channels: ['slack', 'email'],
-      escalation: { threshold: 3, windowSeconds: 300, channels: ['pagerduty'] },
+      channels: ['slack', 'pagerduty'],
+      escalation: {
+        threshold: 3,
+        windowSeconds: 300,
+        channels: ESCALATION_CHANNELS,
+      },
     },
   },
-  fallback: { channels: ['notifications'] },
+  fallback: {
+    channels: ['email'],
+    escalation: {
+      threshold: 5,
+      windowSeconds: 600,
+      channels: ESCALATION_CHANNELS,
+    },
+  },
+  groupWaitSeconds: 30,
+  groupIntervalSeconds: 300,
+  repeatIntervalSeconds: 4 * 3600,
 };

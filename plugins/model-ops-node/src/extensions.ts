@@ -1,5 +1,5 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import { AlertChannel } from './channels';
+import { AlertChannel, AlertChannelFactory } from './channels';
 import { MetricSource } from './metrics';
 import { ModelRuntime } from './runtime';
 
@@ -39,12 +39,16 @@ export const modelOpsMetricSourcesExtensionPoint =
   });
 
 /**
- * Adds alert channels to Model Ops from a backend module.
+ * Adds alert channels to Model Ops from a backend module: ready-made channel instances, or
+ * channel types that `modelOps.alerts.channels.<id>: { type: ... }` entries then configure.
  *
  * @public
  */
 export interface ModelOpsAlertChannelsExtensionPoint {
   addAlertChannel(...channels: Array<AlertChannel | Array<AlertChannel>>): void;
+  addAlertChannelType(
+    ...factories: Array<AlertChannelFactory | Array<AlertChannelFactory>>
+  ): void;
 }
 
 /**

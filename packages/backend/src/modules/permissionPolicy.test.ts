@@ -264,7 +264,43 @@ const cases: Record<string, Case> = {
       'deployment-rollback:success',
     ],
   },
+  AcknowledgeAlert: {
+    eventId: 'alert-acknowledge',
+    setup: async (h, model) => ({ alertId: await firingAlert(h, model) }),
+    body: () => ({ comment: 'looking into it' }),
+    owner: { status: 200 },
+    ownerEvents: ['alert-acknowledge:success'],
+  },
+  ResolveAlert: {
+    eventId: 'alert-resolve',
+    setup: async (h, model) => ({ alertId: await firingAlert(h, model) }),
+    owner: { status: 200 },
+    ownerEvents: ['alert-resolve:success'],
+  },
 };
+
+/** A firing alert of the model, as the monitoring tick would have opened it. */
+async function firingAlert(h: Harness, model: Model) {
+  const id = randomUUID();
+  const now = new Date();
+  await h.knex('model_ops_alerts').insert({
+    id,
+    fingerprint: `fp-${model.name}`,
+    model_id: model.name,
+    entity_ref: model.entityRef,
+    alert_type: 'high_error_rate',
+    metric: 'errorRate',
+    severity: 'critical',
+    state: 'firing',
+    value: 12,
+    threshold: 10,
+    summary: 'error rate 12 % (critical above 10 %)',
+    starts_at: now,
+    firing_at: now,
+    updated_at: now,
+  });
+  return id;
+}
 
 // --- The backend's doubles.
 
@@ -384,7 +420,10 @@ const modelsProvider = (entities: Entity[]) =>
     },
   });
 
-/** Every row of every Model Ops table, to show that nothing was written. */
+/**
+ * Every row of every Model Ops table, to show that nothing was written; but for the claims of
+ * model ids, which the model index records whenever it reads the catalog, request or not.
+ */
 async function modelOpsRows(knex: Knex) {
   const tables: string[] =
     knex.client.config.client === 'pg'
@@ -397,7 +436,9 @@ async function modelOpsRows(knex: Knex) {
           await knex('sqlite_master').select('name').where({ type: 'table' })
         ).map(r => r.name);
   const rows: Record<string, string[]> = {};
-  for (const table of tables.filter(t => t.startsWith('model_ops_')).sort()) {
+  for (const table of tables
+    .filter(t => t.startsWith('model_ops_') && t !== 'model_ops_model_claims')
+    .sort()) {
     rows[table] = (await knex(table).select())
       .map(r => JSON.stringify(r))
       .sort();

@@ -242,6 +242,8 @@ export function describeRequest(request: FuzzRequest): string {
 export interface FuzzWorld {
   entities: Array<{ kind: string; namespace: string; name: string }>;
   runIds: string[];
+  /** The ids of seeded alerts, for `alertId` path parameters. */
+  alertIds?: string[];
   versions: string[];
   artifactUris: string[];
   sha256s: string[];
@@ -364,8 +366,12 @@ function pathParameterArbitrary(
 ): fc.Arbitrary<string> {
   const { schema } = param;
   if (schema.format === 'uuid') {
+    const ids =
+      param.name === 'alertId' && world.alertIds?.length
+        ? world.alertIds
+        : world.runIds;
     return fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom(...world.runIds) },
+      { weight: 4, arbitrary: fc.constantFrom(...ids) },
       { weight: 2, arbitrary: fc.uuid().map(String) },
       { weight: 3, arbitrary: segment([]) },
     );

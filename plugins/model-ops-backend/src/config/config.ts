@@ -20,7 +20,9 @@ import {
   readKubernetesRuntimeSettings,
 } from '../runtimes/kubernetes';
 import { MetricSourceSettings, readMetricSourceSettings } from '../sources';
-import { RulesOptions, readRulesConfig } from './rules';
+import { RulesOptions, readRulesConfig, readSeconds } from './rules';
+import { DEFAULT_DELIVERY_OPTIONS } from '../alerting/DeliveryWorker';
+import type { DeliveryOptions } from '../alerting/DeliveryWorker';
 
 /**
  * All of `modelOps.*` (and the `kubernetes` clusters the kubernetes runtime uses), read and
@@ -58,6 +60,10 @@ export interface ModelOpsConfig extends RulesOptions {
     rollupRetentionDays: number;
     retentionSchedule: SchedulerServiceTaskScheduleDefinition;
   };
+  /** How alert notifications are sent and retried. */
+  delivery: DeliveryOptions;
+  /** The portal's address (`app.baseUrl`), for links in notifications. */
+  baseUrl?: string;
   metrics: MetricSourceSettings;
   local: LocalRuntimeSettings;
   /** Undefined when no cluster is configured. */
@@ -110,6 +116,34 @@ export const DEFAULT_SWITCH = {
     initialDelay: { seconds: 5 },
   } satisfies SchedulerServiceTaskScheduleDefinition,
 };
+
+/** `modelOps.alerts.delivery`: the outbox's retries, give-up age, claims and schedule. */
+function readDelivery(config: Config): DeliveryOptions {
+  const key = 'modelOps.alerts.delivery';
+  const d = DEFAULT_DELIVERY_OPTIONS;
+  const seconds = (name: string, fallback: number) =>
+    config.has(`${key}.${name}`)
+      ? readSeconds(config, `${key}.${name}`, `${key}.${name}`)
+      : fallback;
+  const options: DeliveryOptions = {
+    maxAgeSeconds: seconds('maxAge', d.maxAgeSeconds),
+    initialBackoffSeconds: seconds('initialBackoff', d.initialBackoffSeconds),
+    maxBackoffSeconds: seconds('maxBackoff', d.maxBackoffSeconds),
+    leaseSeconds: seconds('lease', d.leaseSeconds),
+    batchSize: number(config, `${key}.batchSize`, d.batchSize, {
+      integer: true,
+      min: 1,
+      max: 1000,
+    }),
+    schedule: schedule(config, `${key}.schedule`, d.schedule),
+  };
+  if (options.maxBackoffSeconds < options.initialBackoffSeconds) {
+    throw new Error(
+      `Invalid ${key}.maxBackoff: it must be at least ${key}.initialBackoff`,
+    );
+  }
+  return options;
+}
 
 function schedule(
   config: Config,
@@ -346,6 +380,8 @@ export async function readModelOpsConfig(
         DEFAULT_SCHEDULES.retention,
       ),
     },
+    delivery: readDelivery(config),
+    baseUrl: config.getOptionalString('app.baseUrl'),
     metrics: readMetricSourceSettings(config, workingDirectory),
     local: readLocalRuntimeSettings(config, { workingDirectory }),
     kubernetes: readKubernetesRuntimeSettings(config, {

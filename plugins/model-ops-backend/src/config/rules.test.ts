@@ -112,9 +112,15 @@ describe('readRulesConfig', () => {
                   channels: ['email', 'slack'],
                 },
               },
-              slow: { channels: ['slack'] },
+              slow: {
+                channels: ['slack'],
+                match: { severity: ['critical'], slot: ['blue'] },
+              },
             },
             fallback: ['email'],
+            groupWait: '10s',
+            groupInterval: '0s',
+            repeatInterval: '1h',
           },
           quiet: {},
         },
@@ -136,15 +142,46 @@ describe('readRulesConfig', () => {
             channels: ['email', 'slack'],
           },
         },
-        slow: { channels: ['slack'] },
+        slow: {
+          channels: ['slack'],
+          match: { severity: ['critical'], slot: ['blue'] },
+        },
       },
       fallback: { channels: ['email'] },
+      groupWaitSeconds: 10,
+      groupIntervalSeconds: 0,
+      repeatIntervalSeconds: 3600,
     });
+    // Unset: the default route's fallback (email, escalating) and timing.
     expect(options.alertRoutes.get('quiet')).toEqual({
       name: 'quiet',
       byType: {},
-      fallback: { channels: ['notifications'] },
+      fallback: DEFAULT_ALERT_ROUTE.fallback,
+      groupWaitSeconds: 30,
+      groupIntervalSeconds: 300,
+      repeatIntervalSeconds: 14400,
     });
+  });
+
+  it('names the key of a bad route entry', () => {
+    expect(() =>
+      read({
+        alerts: {
+          routes: {
+            r: {
+              byType: {
+                t: { channels: ['x'], match: { severity: ['loud'] } },
+              },
+            },
+          },
+        },
+      }),
+    ).toThrow(
+      'Invalid severity "loud" at modelOps.alerts.routes.r.byType.t.match.severity',
+    );
+    expect(() =>
+      read({ alerts: { routes: { r: { repeatInterval: 'often' } } } }),
+    ).toThrow(/modelOps\.alerts\.routes\.r\.repeatInterval/);
   });
 
   it('reads custom cost models', () => {

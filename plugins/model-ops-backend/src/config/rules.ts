@@ -94,11 +94,32 @@ function readRule(config: Config, key: string): ThresholdRule {
   };
 }
 
+const SEVERITIES = ['warning', 'critical'] as const;
+
 function readRouteEntry(config: Config, key: string): AlertRouteEntry {
   const channels = config.getStringArray('channels');
+  const entry: AlertRouteEntry = { channels };
+  const match = config.getOptionalConfig('match');
+  if (match) {
+    const severity = match.getOptionalStringArray('severity');
+    const bad = severity?.find(
+      s => !(SEVERITIES as readonly string[]).includes(s),
+    );
+    if (bad !== undefined) {
+      throw new Error(
+        `Invalid severity "${bad}" at ${key}.match.severity; expected warning or critical`,
+      );
+    }
+    entry.match = {
+      severity: severity as Array<(typeof SEVERITIES)[number]> | undefined,
+      slot: match.getOptionalStringArray('slot'),
+    };
+    if (!entry.match.severity) delete entry.match.severity;
+    if (!entry.match.slot) delete entry.match.slot;
+  }
   const escalation = config.getOptionalConfig('escalation');
   if (!escalation) {
-    return { channels };
+    return entry;
   }
   const threshold = escalation.getNumber('threshold');
   if (!Number.isInteger(threshold) || threshold < 1) {
@@ -106,18 +127,32 @@ function readRouteEntry(config: Config, key: string): AlertRouteEntry {
       `Invalid escalation threshold ${threshold} at ${key}.escalation.threshold; expected a whole number of 1 or more`,
     );
   }
-  return {
-    channels,
-    escalation: {
-      threshold,
-      windowSeconds: readSeconds(
-        escalation,
-        'window',
-        `${key}.escalation.window`,
-      ),
-      channels: escalation.getStringArray('channels'),
-    },
+  entry.escalation = {
+    threshold,
+    windowSeconds: readSeconds(
+      escalation,
+      'window',
+      `${key}.escalation.window`,
+    ),
+    channels: escalation.getOptionalStringArray('channels') ?? [
+      'pagerduty',
+      'webhook',
+    ],
   };
+  return entry;
+}
+
+function readTiming(
+  route: Config,
+  key: string,
+  name: 'groupWait' | 'groupInterval' | 'repeatInterval',
+  fallback: number,
+  allowZero: boolean,
+): number {
+  if (!route.has(name)) return fallback;
+  const raw = route.getOptional(name);
+  if (allowZero && (raw === 0 || raw === '0s' || raw === '0')) return 0;
+  return readSeconds(route, name, `${key}.${name}`);
 }
 
 /**
@@ -156,12 +191,39 @@ export function readRulesConfig(rootConfig: Config): RulesOptions {
         `${key}.byType.${type}`,
       );
     }
+    const fallbackKey = `${key}.fallback`;
+    let fallback: AlertRouteEntry = DEFAULT_ALERT_ROUTE.fallback;
+    if (route.has('fallback')) {
+      const raw = route.getOptional('fallback');
+      fallback = Array.isArray(raw)
+        ? { channels: route.getStringArray('fallback') }
+        : readRouteEntry(route.getConfig('fallback'), fallbackKey);
+    }
     alertRoutes.set(name, {
       name,
       byType,
-      fallback: {
-        channels: route.getOptionalStringArray('fallback') ?? ['notifications'],
-      },
+      fallback,
+      groupWaitSeconds: readTiming(
+        route,
+        key,
+        'groupWait',
+        DEFAULT_ALERT_ROUTE.groupWaitSeconds,
+        true,
+      ),
+      groupIntervalSeconds: readTiming(
+        route,
+        key,
+        'groupInterval',
+        DEFAULT_ALERT_ROUTE.groupIntervalSeconds,
+        true,
+      ),
+      repeatIntervalSeconds: readTiming(
+        route,
+        key,
+        'repeatInterval',
+        DEFAULT_ALERT_ROUTE.repeatIntervalSeconds,
+        false,
+      ),
     });
   }
 

@@ -321,7 +321,10 @@ describe.each(databases.eachSupportedId())(
       expect(res.body.error.message).toMatch(/^config nests deeper than 32/);
       const runs = await request(server)
         .get(`/api/model-ops/entities/component/default/${MODEL}/deployments`)
-        .set('Authorization', mockCredentials.user.header('user:default/guest'));
+        .set(
+          'Authorization',
+          mockCredentials.user.header('user:default/guest'),
+        );
       expect(runs.body.items).toEqual([]);
     });
 
@@ -344,7 +347,13 @@ describe.each(databases.eachSupportedId())(
         // cannot compare (an id that is no UUID, a year before 4713 BC).
         [`/api/model-ops/entities/a%2Fb/default/${MODEL}`, 404],
         [`/api/model-ops/entities/component/a%3Ab/${MODEL}/deployments`, 404],
-        [`${entity}/deployments?cursor=${cursor(['2026-01-01T00:00:00Z', 'abc'])}`, 400],
+        [
+          `${entity}/deployments?cursor=${cursor([
+            '2026-01-01T00:00:00Z',
+            'abc',
+          ])}`,
+          400,
+        ],
         [
           `${entity}/deployments?cursor=${cursor([
             '-271821-04-20T00:00:00Z',

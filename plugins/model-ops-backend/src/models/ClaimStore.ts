@@ -98,8 +98,7 @@ export class DatabaseClaimStore implements ClaimStore {
         owners.set(id, row.entity_ref);
         continue;
       }
-      const absentMs =
-        now.getTime() - toDate(row.owner_absent_since).getTime();
+      const absentMs = now.getTime() - toDate(row.owner_absent_since).getTime();
       if (absentMs < transferAfter) {
         owners.set(id, row.entity_ref);
         continue;
@@ -114,7 +113,10 @@ export class DatabaseClaimStore implements ClaimStore {
           owner_absent_since: null,
         });
       // Whoever won, if another replica moved it first.
-      owners.set(id, (await this.read([id])).get(id)?.entity_ref ?? next.entityRef);
+      owners.set(
+        id,
+        (await this.read([id])).get(id)?.entity_ref ?? next.entityRef,
+      );
     }
     return owners;
   }

@@ -64,7 +64,9 @@ describe.each(databases.eachSupportedId())(
         } finally {
           clearTimeout(release);
         }
-        expect(await other.schema.hasTable('model_ops_model_claims')).toBe(true);
+        expect(await other.schema.hasTable('model_ops_model_claims')).toBe(
+          true,
+        );
       });
 
       it('can be created twice on one database', async () => {

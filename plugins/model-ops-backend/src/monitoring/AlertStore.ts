@@ -1,4 +1,4 @@
-import { NotFoundError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   AlertRecord,
   AlertState,
@@ -31,6 +31,9 @@ type AlertRow = {
   resolved_at: DbDate | null;
   acknowledged_by: string | null;
   acknowledged_at: DbDate | null;
+  acknowledged_comment?: string | null;
+  escalated_at?: DbDate | null;
+  escalation?: string | null;
   updated_at: DbDate;
 };
 
@@ -52,6 +55,21 @@ export interface AppliedTransitions {
   discarded: string[];
 }
 
+/** Work in the transaction of a change of one alert, with the alert as changed. */
+export type AlertWithin = (
+  tx: Knex.Transaction,
+  alert: AlertRecord,
+) => Promise<void>;
+
+/** What else happens in the transaction of a set of transitions. */
+export interface ApplyOptions {
+  /**
+   * Called inside the transaction with what it changed, before it commits: the outbox rows of
+   * the changes are written here, so a change and its notifications commit together.
+   */
+  within?: (tx: Knex.Transaction, applied: AppliedTransitions) => Promise<void>;
+}
+
 /**
  * Persistence of alerts: the transitions of {@link RuleEvaluator}, applied atomically and so that
  * concurrent replicas apply each change once, plus acknowledgement, manual resolution and the
@@ -64,7 +82,10 @@ export interface AlertStore {
    * Applies transitions in one transaction, each conditional on the state it expects, so a
    * change another replica already made is skipped and not reported.
    */
-  apply(transitions: AlertTransition[]): Promise<AppliedTransitions>;
+  apply(
+    transitions: AlertTransition[],
+    options?: ApplyOptions,
+  ): Promise<AppliedTransitions>;
   get(id: string): Promise<AlertRecord | undefined>;
   getOrThrow(id: string): Promise<AlertRecord>;
   list(filter?: {
@@ -73,8 +94,20 @@ export interface AlertStore {
     limit?: number;
   }): Promise<AlertRecord[]>;
   listOpen(modelId: string): Promise<AlertRecord[]>;
-  acknowledge(id: string, by: string): Promise<AlertRecord>;
-  resolve(id: string): Promise<AlertRecord>;
+  /**
+   * Acknowledges an open alert (again: the latest wins); `within` runs in its transaction with
+   * the alert as acknowledged. A ConflictError when the alert is resolved.
+   */
+  acknowledge(
+    id: string,
+    by: string,
+    options?: { comment?: string; within?: AlertWithin },
+  ): Promise<AlertRecord>;
+  /**
+   * Resolves an open alert by hand; `within` runs in its transaction when this call resolved
+   * it. A resolved alert is returned as it is.
+   */
+  resolve(id: string, options?: { within?: AlertWithin }): Promise<AlertRecord>;
   pruneResolved(resolvedBefore: Date): Promise<number>;
   /** Sets the model's status column; true when it changed. */
   setModelStatus(modelId: string, status: ModelHealth): Promise<boolean>;
@@ -109,7 +142,10 @@ export class DatabaseAlertStore implements AlertStore {
    * (an insert is skipped when the fingerprint already has an open alert), so a change another
    * replica has already made is skipped and not reported.
    */
-  async apply(transitions: AlertTransition[]): Promise<AppliedTransitions> {
+  async apply(
+    transitions: AlertTransition[],
+    options: ApplyOptions = {},
+  ): Promise<AppliedTransitions> {
     const result: AppliedTransitions = {
       opened: [],
       newlyFiring: [],
@@ -237,21 +273,22 @@ export class DatabaseAlertStore implements AlertStore {
             break;
         }
       }
-    });
 
-    const records = await this.getMany([...changed.keys()]);
-    for (const [id, what] of changed) {
-      const record = records.get(id);
-      if (!record) {
-        continue;
+      const records = await this.getMany([...changed.keys()], tx);
+      for (const [id, what] of changed) {
+        const record = records.get(id);
+        if (!record) {
+          continue;
+        }
+        if (what === 'opened+firing') {
+          result.opened.push(record);
+          result.newlyFiring.push(record);
+        } else {
+          result[what].push(record);
+        }
       }
-      if (what === 'opened+firing') {
-        result.opened.push(record);
-        result.newlyFiring.push(record);
-      } else {
-        result[what].push(record);
-      }
-    }
+      await options.within?.(tx, result);
+    });
     return result;
   }
 
@@ -298,29 +335,50 @@ export class DatabaseAlertStore implements AlertStore {
     return this.list({ modelId, state: OPEN_STATES });
   }
 
-  /** Records who acknowledged an alert (again: the latest acknowledgement wins). */
-  async acknowledge(id: string, by: string): Promise<AlertRecord> {
+  async acknowledge(
+    id: string,
+    by: string,
+    options: { comment?: string; within?: AlertWithin } = {},
+  ): Promise<AlertRecord> {
     const now = this.now();
-    const updated = await this.db(ALERTS)
-      .where({ id })
-      .update({ acknowledged_by: by, acknowledged_at: now, updated_at: now });
-    if (updated !== 1) {
-      throw new NotFoundError(`No alert ${id}`);
-    }
-    return this.getOrThrow(id);
+    return this.db.transaction(async tx => {
+      const updated = await tx(ALERTS)
+        .where({ id })
+        .whereIn('state', OPEN_STATES)
+        .update({
+          acknowledged_by: by,
+          acknowledged_at: now,
+          acknowledged_comment: options.comment ?? null,
+          updated_at: now,
+        });
+      if (updated !== 1) {
+        const exists = await tx(ALERTS).where({ id }).first('state');
+        if (!exists) throw new NotFoundError(`No alert ${id}`);
+        throw new ConflictError(
+          `Alert ${id} is resolved; only an open alert can be acknowledged`,
+        );
+      }
+      const alert = (await this.getMany([id], tx)).get(id)!;
+      await options.within?.(tx, alert);
+      return alert;
+    });
   }
 
-  /**
-   * Resolves an open alert by hand; a resolved alert is returned as it is. If the breach goes on,
-   * the next evaluation opens a new alert.
-   */
-  async resolve(id: string): Promise<AlertRecord> {
+  async resolve(
+    id: string,
+    options: { within?: AlertWithin } = {},
+  ): Promise<AlertRecord> {
     const now = this.now();
-    await this.db(ALERTS)
-      .where({ id })
-      .whereIn('state', OPEN_STATES)
-      .update({ state: 'resolved', resolved_at: now, updated_at: now });
-    return this.getOrThrow(id);
+    return this.db.transaction(async tx => {
+      const updated = await tx(ALERTS)
+        .where({ id })
+        .whereIn('state', OPEN_STATES)
+        .update({ state: 'resolved', resolved_at: now, updated_at: now });
+      const alert = (await this.getMany([id], tx)).get(id);
+      if (!alert) throw new NotFoundError(`No alert ${id}`);
+      if (updated === 1) await options.within?.(tx, alert);
+      return alert;
+    });
   }
 
   /** Deletes alerts resolved before a date; returns how many. */
@@ -343,10 +401,13 @@ export class DatabaseAlertStore implements AlertStore {
     return updated === 1;
   }
 
-  private async getMany(ids: string[]): Promise<Map<string, AlertRecord>> {
+  private async getMany(
+    ids: string[],
+    db: Knex | Knex.Transaction = this.db,
+  ): Promise<Map<string, AlertRecord>> {
     const result = new Map<string, AlertRecord>();
     for (let i = 0; i < ids.length; i += 500) {
-      const rows: AlertRow[] = await this.db(ALERTS).whereIn(
+      const rows: AlertRow[] = await db(ALERTS).whereIn(
         'id',
         ids.slice(i, i + 500),
       );
@@ -376,6 +437,9 @@ export class DatabaseAlertStore implements AlertStore {
       resolvedAt: iso(row.resolved_at),
       acknowledgedBy: row.acknowledged_by ?? undefined,
       acknowledgedAt: iso(row.acknowledged_at),
+      acknowledgedComment: row.acknowledged_comment ?? undefined,
+      escalatedAt: iso(row.escalated_at),
+      escalation: row.escalation ?? undefined,
     };
   }
 }

@@ -22,6 +22,11 @@ import type { MonitoringService, TickResult } from './types';
 import { AlertStore } from './AlertStore';
 import { MetricsStore } from './MetricsStore';
 import { RuleEvaluator, ruleLevel } from './RuleEvaluator';
+import type {
+  AlertModelContext,
+  DeliveryPlanner,
+  PlanResult,
+} from '../alerting/DeliveryPlanner';
 
 const MINUTE = 60_000;
 const ALERT_STATES: AlertState[] = ['pending', 'firing', 'resolved'];
@@ -46,6 +51,8 @@ export class DefaultMonitoringService implements MonitoringService {
       evaluator: RuleEvaluator;
       ruleSets: Map<string, RuleSet>;
       getMetricSource: (id: string) => MetricSource | undefined;
+      /** Writes the notifications of alert changes in their transaction (the outbox). */
+      planner?: DeliveryPlanner;
       /** How often ticks run; values older than three ticks count as stale. */
       intervalSeconds: number;
       now?: () => Date;
@@ -64,13 +71,14 @@ export class DefaultMonitoringService implements MonitoringService {
 
     // Targets: every model with something running, grouped by metric source.
     const bySource = new Map<string, MetricTarget[]>();
+    const targets = new Map<string, MetricTarget>();
     for (const spec of specs) {
       const slots = (await this.deps.store.getSlots(spec.modelId)).filter(
         s => s.state === 'running' && s.endpoint && s.slot !== 'testing',
       );
       if (slots.length === 0) continue;
       const list = bySource.get(spec.metricsSource) ?? [];
-      list.push({
+      const target: MetricTarget = {
         modelId: spec.modelId,
         entityRef: spec.entityRef,
         slots: slots.map(s => ({
@@ -78,7 +86,9 @@ export class DefaultMonitoringService implements MonitoringService {
           endpoint: s.endpoint,
           version: s.version,
         })),
-      });
+      };
+      list.push(target);
+      targets.set(spec.modelId, target);
       bySource.set(spec.metricsSource, list);
     }
     const window = {
@@ -88,16 +98,16 @@ export class DefaultMonitoringService implements MonitoringService {
       to: now,
     };
     let samples = 0;
-    for (const [sourceId, targets] of bySource) {
+    for (const [sourceId, sourceTargets] of bySource) {
       const source = this.deps.getMetricSource(sourceId);
       if (!source) {
         this.deps.logger.warn(
-          `No metric source "${sourceId}" for ${targets.length} models`,
+          `No metric source "${sourceId}" for ${sourceTargets.length} models`,
         );
         continue;
       }
       try {
-        const collected = await source.collect(targets, window);
+        const collected = await source.collect(sourceTargets, window);
         samples += await this.deps.metrics.writeSamples(collected);
       } catch (error) {
         this.deps.logger.warn(`Collecting from ${sourceId} failed: ${error}`);
@@ -130,7 +140,27 @@ export class DefaultMonitoringService implements MonitoringService {
         })),
         openAlerts: await this.deps.alerts.listOpen(spec.modelId),
       });
-      const applied = await this.deps.alerts.apply(evaluation.transitions);
+      const planner = this.deps.planner;
+      const context = planner ? this.alertContext(spec, targets) : undefined;
+      const applied = await this.deps.alerts.apply(evaluation.transitions, {
+        within: planner
+          ? async (tx, changes) => {
+              const plan = await planner.plan(tx, changes, context!, now);
+              this.reportPlan(spec.modelId, plan);
+            }
+          : undefined,
+      });
+      if (planner) {
+        const firing = (await this.deps.alerts.listOpen(spec.modelId)).filter(
+          a => a.state === 'firing',
+        );
+        if (firing.length) {
+          const plan = await planner.transaction(tx =>
+            planner.planRepeats(tx, firing, context!, now),
+          );
+          this.reportPlan(spec.modelId, plan);
+        }
+      }
       newlyFiring.push(...applied.newlyFiring);
       resolved.push(...applied.resolved);
       await this.deps.alerts.setModelStatus(spec.modelId, evaluation.status);
@@ -144,6 +174,42 @@ export class DefaultMonitoringService implements MonitoringService {
     if (newlyFiring.length || resolved.length) this.deps.logger.info(summary);
     else this.deps.logger.debug(summary);
     return { models: specs.length, samples, newlyFiring, resolved, durationMs };
+  }
+
+  /** What alert messages say of a model: its route, owner, runbook and serving versions. */
+  private alertContext(
+    spec: ModelSpec,
+    targets: Map<string, MetricTarget>,
+  ): AlertModelContext {
+    const entity = this.deps.models.peek(spec.modelId)?.entity;
+    const owner = entity?.spec?.owner;
+    const versions: Record<string, string> = {};
+    for (const slot of targets.get(spec.modelId)?.slots ?? []) {
+      if (slot.version) versions[slot.slot] = slot.version;
+    }
+    return {
+      modelId: spec.modelId,
+      entityRef: spec.entityRef,
+      route: spec.alertRoute,
+      owner: typeof owner === 'string' ? owner : undefined,
+      runbook: spec.runbook,
+      versions,
+    };
+  }
+
+  private reportPlan(modelId: string, plan: PlanResult) {
+    if (plan.unknownChannels.length) {
+      this.deps.logger.debug(
+        `Alerts of ${modelId}: no channel ${plan.unknownChannels.join(
+          ', ',
+        )} is configured; nothing is sent there`,
+      );
+    }
+    for (const escalation of plan.escalations) {
+      this.deps.logger.info(
+        `Escalated alert ${escalation.alertId}: ${escalation.reason}`,
+      );
+    }
   }
 
   async status(

@@ -9,7 +9,8 @@ import { MetricSource } from '@model-ops/plugin-model-ops-node';
 import { Knex } from 'knex';
 import { Capability } from '../lib/tasks';
 import type { ModelIndex, ModelStore } from '../models';
-import { DatabaseAlertStore } from './AlertStore';
+import { AlertStore, DatabaseAlertStore } from './AlertStore';
+import type { DeliveryPlanner } from '../alerting/DeliveryPlanner';
 import { DatabaseMetricsStore } from './MetricsStore';
 import { DefaultMonitoringService } from './MonitoringService';
 import { RuleEvaluator } from './RuleEvaluator';
@@ -49,6 +50,10 @@ export type { MonitoringOptions, MonitoringService, TickResult } from './types';
  */
 export function createMonitoring(deps: {
   knex: Knex;
+  /** The alert store, when another capability shares it. */
+  alerts?: AlertStore;
+  /** Writes the notifications of alert changes (the alerting capability). */
+  planner?: DeliveryPlanner;
   models: ModelIndex;
   store: ModelStore;
   logger: LoggerService;
@@ -62,7 +67,8 @@ export function createMonitoring(deps: {
     logger: deps.logger,
     store: deps.store,
     metrics,
-    alerts: DatabaseAlertStore.create({ knex: deps.knex }),
+    alerts: deps.alerts ?? DatabaseAlertStore.create({ knex: deps.knex }),
+    planner: deps.planner,
     evaluator: new RuleEvaluator(),
     ruleSets: deps.ruleSets,
     getMetricSource: deps.getMetricSource,

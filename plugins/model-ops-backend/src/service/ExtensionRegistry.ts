@@ -1,6 +1,7 @@
 import { BackendPluginRegistrationPoints } from '@backstage/backend-plugin-api';
 import {
   AlertChannel,
+  AlertChannelFactory,
   MetricSource,
   ModelRuntime,
   modelOpsAlertChannelsExtensionPoint,
@@ -18,6 +19,7 @@ export class ExtensionRegistry {
   private readonly runtimes = new Map<string, ModelRuntime>();
   private readonly metricSources = new Map<string, MetricSource>();
   private readonly alertChannels = new Map<string, AlertChannel>();
+  private readonly alertChannelTypes = new Map<string, AlertChannelFactory>();
 
   /** Offers the plugin's extension points to backend modules, all feeding this registry. */
   registerExtensionPoints(env: BackendPluginRegistrationPoints) {
@@ -29,6 +31,8 @@ export class ExtensionRegistry {
     });
     env.registerExtensionPoint(modelOpsAlertChannelsExtensionPoint, {
       addAlertChannel: (...channels) => this.addAlertChannels(channels.flat()),
+      addAlertChannelType: (...factories) =>
+        this.addAlertChannelTypes(factories.flat()),
     });
   }
 
@@ -48,6 +52,32 @@ export class ExtensionRegistry {
     for (const channel of channels) {
       ExtensionRegistry.add(this.alertChannels, channel, 'alert channel');
     }
+  }
+
+  addAlertChannelTypes(factories: AlertChannelFactory[]) {
+    for (const factory of factories) {
+      if (this.alertChannelTypes.has(factory.type)) {
+        throw new Error(
+          `A Model Ops alert channel type "${factory.type}" was added twice`,
+        );
+      }
+      this.alertChannelTypes.set(factory.type, factory);
+    }
+  }
+
+  /** Adds built-in channel types no module has taken: a module's type wins. */
+  addDefaultAlertChannelTypes(factories: AlertChannelFactory[]) {
+    this.addAlertChannelTypes(
+      factories.filter(f => !this.alertChannelTypes.has(f.type)),
+    );
+  }
+
+  getAlertChannelType(type: string): AlertChannelFactory | undefined {
+    return this.alertChannelTypes.get(type);
+  }
+
+  alertChannelTypeIds(): string[] {
+    return [...this.alertChannelTypes.keys()];
   }
 
   /** Adds built-in runtimes whose id no module has taken: a module's runtime wins. */

@@ -105,6 +105,7 @@ const RUN = {
   locked: '55555555-5555-4555-8555-555555555555',
 };
 const SEEDED_RUNS = Object.values(RUN);
+const ALERT_ID = '77777777-7777-4777-8777-777777777777';
 
 const world: FuzzWorld = {
   entities: entities.map(e => ({
@@ -113,6 +114,7 @@ const world: FuzzWorld = {
     name: e.metadata.name,
   })),
   runIds: SEEDED_RUNS,
+  alertIds: [ALERT_ID],
   versions: ['1.0.0', '1.1.0', '2.0.0', '9.9.9'],
   artifactUris: [
     'file:models/fraud-detector/1.0.0',
@@ -168,6 +170,8 @@ describe.each(databases.eachSupportedId())(
     let knex: Knex;
     let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
     let tables: string[];
+    /** The seeded alert's row, to put back after an acknowledgement or resolution. */
+    let seededAlert: Record<string, unknown>;
     const logs: string[] = [];
     /** How often each operation answered each status, shown with FUZZ_STATS=1. */
     const statuses: Record<string, Record<number, number>> = {};
@@ -240,6 +244,9 @@ describe.each(databases.eachSupportedId())(
       });
       server = backend.server;
       await seed(knex);
+      seededAlert = await knex('model_ops_alerts')
+        .where({ id: ALERT_ID })
+        .first();
       tables = await listTables(knex, databaseId);
       // A real page cursor, for the fuzzer to replay, cut and forge.
       const page = await request(server)
@@ -275,6 +282,13 @@ describe.each(databases.eachSupportedId())(
       await knex('model_ops_runs')
         .whereIn('id', SEEDED_RUNS)
         .update({ cancel_requested: false, canary_command: null });
+      // An acknowledged or resolved alert, and the notifications it wrote.
+      await knex('model_ops_alerts')
+        .where({ id: ALERT_ID })
+        .update(seededAlert);
+      await knex('model_ops_alert_deliveries')
+        .whereNot({ id: '88888888-8888-4888-8888-888888888888' })
+        .delete();
     }
 
     function send(req: FuzzRequest) {
@@ -674,7 +688,7 @@ async function seed(knex: Knex) {
     })),
   );
   await knex('model_ops_alerts').insert({
-    id: '77777777-7777-4777-8777-777777777777',
+    id: ALERT_ID,
     fingerprint: 'f'.repeat(64),
     model_id: 'fraud',
     entity_ref: 'component:default/fraud-detector',
@@ -689,5 +703,31 @@ async function seed(knex: Knex) {
     starts_at: at(3),
     firing_at: at(2),
     updated_at: at(1),
+  });
+  await knex('model_ops_alert_deliveries').insert({
+    id: '88888888-8888-4888-8888-888888888888',
+    dedup_key: `firing:${ALERT_ID}:webhook`,
+    model_id: 'fraud',
+    channel_id: 'webhook',
+    route: 'default',
+    kind: 'firing',
+    alert_ids: JSON.stringify([ALERT_ID]),
+    order_key: ALERT_ID,
+    payload: JSON.stringify({ id: '88888888-8888-4888-8888-888888888888' }),
+    status: 'sent',
+    attempts: 1,
+    created_at: at(2),
+    next_attempt_at: at(2),
+    sent_at: at(2),
+  });
+  const [delivery] = await knex('model_ops_alert_deliveries').pluck('seq');
+  await knex('model_ops_alert_delivery_attempts').insert({
+    delivery_seq: delivery,
+    attempted_at: at(2),
+    ok: true,
+    status: 200,
+    detail: 'HTTP 200',
+    latency_ms: 3,
+    worker: 'delivery-seed',
   });
 }

@@ -1,5 +1,6 @@
 import { AuditorService, HttpAuthService } from '@backstage/backend-plugin-api';
 import express from 'express';
+import type { AlertingService } from '../alerting';
 import type { DeploymentsService } from '../deployments';
 import type { EnvironmentsService } from '../environments';
 import type { ModelsService } from '../models';
@@ -20,9 +21,17 @@ export async function createRouter(options: {
   deployments: DeploymentsService;
   environments: EnvironmentsService;
   monitoring: MonitoringService;
+  alerting: AlertingService;
 }): Promise<express.Router> {
-  const { httpAuth, auditor, models, deployments, environments, monitoring } =
-    options;
+  const {
+    httpAuth,
+    auditor,
+    models,
+    deployments,
+    environments,
+    monitoring,
+    alerting,
+  } = options;
   const router = await createOpenApiRouter();
   // Typed by what httpAuth accepts, so that every route's typed request fits.
   const credentialsOf = (req: Parameters<HttpAuthService['credentials']>[0]) =>
@@ -208,6 +217,55 @@ export async function createRouter(options: {
       ),
     });
   });
+
+  router.post(
+    '/entities/:kind/:namespace/:name/alerts/:alertId/acknowledge',
+    async (req, res) => {
+      const { kind, namespace, name, alertId } = req.params;
+      const credentials = await credentialsOf(req);
+      res.json(
+        await alerting.acknowledge(
+          { kind, namespace, name },
+          alertId,
+          req.body ?? {},
+          { credentials, request: req },
+        ),
+      );
+    },
+  );
+
+  router.post(
+    '/entities/:kind/:namespace/:name/alerts/:alertId/resolve',
+    async (req, res) => {
+      const { kind, namespace, name, alertId } = req.params;
+      const credentials = await credentialsOf(req);
+      res.json(
+        await alerting.resolve(
+          { kind, namespace, name },
+          alertId,
+          req.body ?? {},
+          {
+            credentials,
+            request: req,
+          },
+        ),
+      );
+    },
+  );
+
+  router.get(
+    '/entities/:kind/:namespace/:name/alerts/:alertId/deliveries',
+    async (req, res) => {
+      const { kind, namespace, name, alertId } = req.params;
+      res.json({
+        items: await alerting.deliveries(
+          { kind, namespace, name },
+          alertId,
+          await credentialsOf(req),
+        ),
+      });
+    },
+  );
 
   // The credentials barrier, kept here rather than in the backend's default one (the plugin
   // marks its routes unauthenticated for that) so that a refused mutation is audited like a

@@ -3,10 +3,13 @@
 // ******************************************************************
 // Edit plugins/model-ops-backend/src/schema/openapi.yaml, then run
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
+import { AlertActionRequest } from '../models/AlertActionRequest.model';
+import { AlertRecord } from '../models/AlertRecord.model';
 import { AlertState } from '../models/AlertState.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
 import { EnvironmentsResponse } from '../models/EnvironmentsResponse.model';
+import { ListAlertDeliveriesResponse } from '../models/ListAlertDeliveriesResponse.model';
 import { ListAlertsResponse } from '../models/ListAlertsResponse.model';
 import { ListArtifactsResponse } from '../models/ListArtifactsResponse.model';
 import { ListDeploymentsResponse } from '../models/ListDeploymentsResponse.model';
@@ -54,6 +57,32 @@ export type AbortCanary = {
      */
     id: string;
   };
+};
+/**
+ * The request of {@link DefaultApiClient.acknowledgeAlert}.
+ *
+ * @public
+ */
+export type AcknowledgeAlert = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an alert.
+     */
+    alertId: string;
+  };
+  body?: AlertActionRequest;
 };
 /**
  * The request of {@link DefaultApiClient.cancelDeployment}.
@@ -216,6 +245,31 @@ export type GetStatus = {
   };
 };
 /**
+ * The request of {@link DefaultApiClient.listAlertDeliveries}.
+ *
+ * @public
+ */
+export type ListAlertDeliveries = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an alert.
+     */
+    alertId: string;
+  };
+};
+/**
  * The request of {@link DefaultApiClient.listAlerts}.
  *
  * @public
@@ -309,6 +363,32 @@ export type PromoteCanary = {
      */
     id: string;
   };
+};
+/**
+ * The request of {@link DefaultApiClient.resolveAlert}.
+ *
+ * @public
+ */
+export type ResolveAlert = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an alert.
+     */
+    alertId: string;
+  };
+  body?: AlertActionRequest;
 };
 /**
  * The request of {@link DefaultApiClient.rollbackModel}.
@@ -434,6 +514,35 @@ export class DefaultApiClient {
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'POST',
       headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * Acknowledges a firing alert, with an optional comment, and notifies the channels its firing went to (PagerDuty acknowledges its incident). Needs model-ops.alert.update on the model's entity.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async acknowledgeAlert(
+    request: AcknowledgeAlert,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<AlertRecord>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/alerts/${encodeURIComponent(request.path.alertId)}/acknowledge`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: headersFor(
+        options,
+        request.body === undefined
+          ? {}
+          : { 'Content-Type': 'application/json' },
+      ),
+      body:
+        request.body === undefined ? undefined : JSON.stringify(request.body),
     });
   }
 
@@ -609,6 +718,28 @@ export class DefaultApiClient {
   }
 
   /**
+   * The notifications of one alert, oldest first, each with every attempt to send it.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async listAlertDeliveries(
+    request: ListAlertDeliveries,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListAlertDeliveriesResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/alerts/${encodeURIComponent(request.path.alertId)}/deliveries`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
    * The model's alerts, newest first, optionally of one state.
    *
    * @param request - The path parameters, query and body of the request.
@@ -709,6 +840,35 @@ export class DefaultApiClient {
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'POST',
       headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * Resolves an open alert by hand and notifies its channels; a resolved alert is returned as it is. If the breach goes on, the next evaluation opens a new alert. Needs model-ops.alert.update.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async resolveAlert(
+    request: ResolveAlert,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<AlertRecord>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/alerts/${encodeURIComponent(request.path.alertId)}/resolve`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: headersFor(
+        options,
+        request.body === undefined
+          ? {}
+          : { 'Content-Type': 'application/json' },
+      ),
+      body:
+        request.body === undefined ? undefined : JSON.stringify(request.body),
     });
   }
 

@@ -3,6 +3,9 @@
 // ******************************************************************
 // Edit plugins/model-ops-backend/src/schema/openapi.yaml, then run
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
+export * from './AlertActionRequest.model';
+export * from './AlertDelivery.model';
+export * from './AlertDeliveryAttempt.model';
 export * from './AlertRecord.model';
 export * from './AlertState.model';
 export * from './Artifact.model';
@@ -17,6 +20,7 @@ export * from './DeploymentStrategy.model';
 export * from './EnvironmentSlot.model';
 export * from './EnvironmentsResponse.model';
 export * from './ModelError.model';
+export * from './ListAlertDeliveriesResponse.model';
 export * from './ListAlertsResponse.model';
 export * from './ListArtifactsResponse.model';
 export * from './ListDeploymentsResponse.model';

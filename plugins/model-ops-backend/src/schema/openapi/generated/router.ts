@@ -73,6 +73,16 @@ export const spec = {
           format: 'uuid',
         },
       },
+      alertId: {
+        name: 'alertId',
+        in: 'path',
+        required: true,
+        description: 'The id of an alert.',
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
     },
     requestBodies: {},
     responses: {
@@ -1313,6 +1323,17 @@ export const spec = {
             type: 'string',
             format: 'date-time',
           },
+          acknowledgedComment: {
+            type: 'string',
+          },
+          escalatedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          escalation: {
+            type: 'string',
+            description: 'Why the alert escalated.',
+          },
           runbook: {
             type: 'string',
           },
@@ -1370,6 +1391,136 @@ export const spec = {
             type: 'array',
             items: {
               $ref: '#/components/schemas/AlertRecord',
+            },
+          },
+        },
+        required: ['items'],
+      },
+      AlertActionRequest: {
+        type: 'object',
+        description:
+          '`POST .../alerts/{alertId}/acknowledge` and `.../resolve`.',
+        additionalProperties: false,
+        properties: {
+          comment: {
+            type: 'string',
+            maxLength: 2000,
+          },
+        },
+      },
+      AlertDeliveryAttempt: {
+        type: 'object',
+        description: 'One attempt to send a notification.',
+        additionalProperties: false,
+        properties: {
+          attemptedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          ok: {
+            type: 'boolean',
+          },
+          status: {
+            type: 'integer',
+            description: "The receiver's HTTP status or SMTP code.",
+          },
+          detail: {
+            type: 'string',
+          },
+          latencyMs: {
+            type: 'number',
+          },
+        },
+        required: ['attemptedAt', 'ok', 'latencyMs'],
+      },
+      AlertDelivery: {
+        type: 'object',
+        description: 'A notification to one channel, with its attempts.',
+        additionalProperties: false,
+        properties: {
+          id: {
+            type: 'string',
+          },
+          channelId: {
+            type: 'string',
+          },
+          route: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+            enum: [
+              'firing',
+              'repeat',
+              'escalation',
+              'acknowledged',
+              'resolved',
+            ],
+          },
+          alertIds: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          status: {
+            type: 'string',
+            enum: ['pending', 'sending', 'sent', 'failed'],
+          },
+          attempts: {
+            type: 'integer',
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          nextAttemptAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          sentAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          failedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          lastStatus: {
+            type: 'integer',
+          },
+          lastError: {
+            type: 'string',
+          },
+          history: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/AlertDeliveryAttempt',
+            },
+          },
+        },
+        required: [
+          'id',
+          'channelId',
+          'route',
+          'kind',
+          'alertIds',
+          'status',
+          'attempts',
+          'createdAt',
+          'history',
+        ],
+      },
+      ListAlertDeliveriesResponse: {
+        type: 'object',
+        description:
+          '`GET /entities/{kind}/{namespace}/{name}/alerts/{alertId}/deliveries`.',
+        additionalProperties: false,
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/AlertDelivery',
             },
           },
         },
@@ -2193,6 +2344,173 @@ export const spec = {
               'application/json': {
                 schema: {
                   $ref: '#/components/schemas/ListAlertsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/alerts/{alertId}/acknowledge': {
+      post: {
+        operationId: 'AcknowledgeAlert',
+        description:
+          "Acknowledges a firing alert, with an optional comment, and notifies the channels its firing went to (PagerDuty acknowledges its incident). Needs model-ops.alert.update on the model's entity.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/alertId',
+          },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/AlertActionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The alert.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/AlertRecord',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/alerts/{alertId}/resolve': {
+      post: {
+        operationId: 'ResolveAlert',
+        description:
+          'Resolves an open alert by hand and notifies its channels; a resolved alert is returned as it is. If the breach goes on, the next evaluation opens a new alert. Needs model-ops.alert.update.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/alertId',
+          },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/AlertActionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The alert.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/AlertRecord',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/alerts/{alertId}/deliveries': {
+      get: {
+        operationId: 'ListAlertDeliveries',
+        description:
+          'The notifications of one alert, oldest first, each with every attempt to send it.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/alertId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The deliveries.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ListAlertDeliveriesResponse',
                 },
               },
             },

@@ -3,10 +3,13 @@
 // ******************************************************************
 // Edit plugins/model-ops-backend/src/schema/openapi.yaml, then run
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
+import { AlertActionRequest } from '../models/AlertActionRequest.model';
+import { AlertRecord } from '../models/AlertRecord.model';
 import { AlertState } from '../models/AlertState.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
 import { EnvironmentsResponse } from '../models/EnvironmentsResponse.model';
+import { ListAlertDeliveriesResponse } from '../models/ListAlertDeliveriesResponse.model';
 import { ListAlertsResponse } from '../models/ListAlertsResponse.model';
 import { ListArtifactsResponse } from '../models/ListArtifactsResponse.model';
 import { ListDeploymentsResponse } from '../models/ListDeploymentsResponse.model';
@@ -34,6 +37,33 @@ export type AbortCanary = {
     id: string;
   };
   response: DeploymentRun;
+};
+/**
+ * Acknowledges a firing alert, with an optional comment, and notifies the channels its firing went to (PagerDuty acknowledges its incident). Needs model-ops.alert.update on the model's entity.
+ *
+ * @public
+ */
+export type AcknowledgeAlert = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an alert.
+     */
+    alertId: string;
+  };
+  body?: AlertActionRequest;
+  response: AlertRecord;
 };
 /**
  * Asks an active run to stop at the next safe point. Needs model-ops.deployment.rollback.
@@ -204,6 +234,32 @@ export type GetStatus = {
   response: ModelStatusResponse;
 };
 /**
+ * The notifications of one alert, oldest first, each with every attempt to send it.
+ *
+ * @public
+ */
+export type ListAlertDeliveries = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an alert.
+     */
+    alertId: string;
+  };
+  response: ListAlertDeliveriesResponse;
+};
+/**
  * The model's alerts, newest first, optionally of one state.
  *
  * @public
@@ -305,6 +361,33 @@ export type PromoteCanary = {
   response: DeploymentRun;
 };
 /**
+ * Resolves an open alert by hand and notifies its channels; a resolved alert is returned as it is. If the breach goes on, the next evaluation opens a new alert. Needs model-ops.alert.update.
+ *
+ * @public
+ */
+export type ResolveAlert = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an alert.
+     */
+    alertId: string;
+  };
+  body?: AlertActionRequest;
+  response: AlertRecord;
+};
+/**
  * Starts a rollback run to an earlier successful version (the newest one when toVersion is absent). Needs model-ops.deployment.rollback.
  *
  * @public
@@ -381,6 +464,7 @@ export type SwitchEnvironment = {
  */
 export type EndpointMap = {
   '#post|/deployments/{id}/abort': AbortCanary;
+  '#post|/entities/{kind}/{namespace}/{name}/alerts/{alertId}/acknowledge': AcknowledgeAlert;
   '#post|/deployments/{id}/cancel': CancelDeployment;
   '#post|/deployments': CreateDeployment;
   '#get|/deployments/{id}': GetDeployment;
@@ -389,11 +473,13 @@ export type EndpointMap = {
   '#get|/entities/{kind}/{namespace}/{name}': GetModel;
   '#get|/entities/{kind}/{namespace}/{name}/slots/{slot}/logs': GetSlotLogs;
   '#get|/entities/{kind}/{namespace}/{name}/status': GetStatus;
+  '#get|/entities/{kind}/{namespace}/{name}/alerts/{alertId}/deliveries': ListAlertDeliveries;
   '#get|/entities/{kind}/{namespace}/{name}/alerts': ListAlerts;
   '#get|/entities/{kind}/{namespace}/{name}/artifacts': ListArtifacts;
   '#get|/entities/{kind}/{namespace}/{name}/deployments': ListDeployments;
   '#get|/models': ListModels;
   '#post|/deployments/{id}/promote': PromoteCanary;
+  '#post|/entities/{kind}/{namespace}/{name}/alerts/{alertId}/resolve': ResolveAlert;
   '#post|/entities/{kind}/{namespace}/{name}/rollback': RollbackModel;
   '#post|/entities/{kind}/{namespace}/{name}/environments/rollback-switch': RollbackSwitch;
   '#post|/entities/{kind}/{namespace}/{name}/environments/switch': SwitchEnvironment;

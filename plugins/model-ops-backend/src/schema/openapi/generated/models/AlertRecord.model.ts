@@ -30,5 +30,11 @@ export interface AlertRecord {
   resolvedAt?: string;
   acknowledgedBy?: string;
   acknowledgedAt?: string;
+  acknowledgedComment?: string;
+  escalatedAt?: string;
+  /**
+   * Why the alert escalated.
+   */
+  escalation?: string;
   runbook?: string;
 }

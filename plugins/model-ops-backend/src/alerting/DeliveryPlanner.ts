@@ -1,0 +1,420 @@
+import {
+  AlertRecord,
+  AlertRoute,
+  AlertRouteEntry,
+} from '@model-ops/plugin-model-ops-common';
+import {
+  AlertMessage,
+  AlertNotification,
+  AlertNotificationKind,
+} from '@model-ops/plugin-model-ops-node';
+import { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { DeliveryStore, NewDelivery } from './DeliveryStore';
+
+const ALERTS = 'model_ops_alerts';
+
+/** What the planner needs to know of the model an alert is about. */
+export interface AlertModelContext {
+  modelId: string;
+  entityRef: string;
+  /** The model's alert route (`model-ops/alert-route`). */
+  route: string;
+  /** The entity's owner, for channels that notify people. */
+  owner?: string;
+  runbook?: string;
+  /** The version each slot serves, so messages say what was serving. */
+  versions?: Partial<Record<string, string>>;
+}
+
+/** The alert changes of one transaction, as the alert store applied them. */
+export interface AlertChanges {
+  newlyFiring: AlertRecord[];
+  /** Firing alerts whose severity went from warning to critical. */
+  escalated: AlertRecord[];
+  resolved: AlertRecord[];
+}
+
+/** What a plan wrote. */
+export interface PlanResult {
+  deliveries: number;
+  /** Alerts that escalated, with why. */
+  escalations: Array<{ alertId: string; reason: string }>;
+  /** Channel ids routes name that are not configured (nothing is written for them). */
+  unknownChannels: string[];
+}
+
+/**
+ * The entry of a route an alert goes by: its type's entry when that entry matches the alert's
+ * severity and slot, else the route's fallback (when it matches), else none.
+ *
+ * @internal
+ */
+export function routeEntryFor(
+  route: AlertRoute,
+  alert: Pick<AlertRecord, 'alertType' | 'severity' | 'slot'>,
+): AlertRouteEntry | undefined {
+  const matches = (entry: AlertRouteEntry | undefined) =>
+    !!entry &&
+    (!entry.match?.severity || entry.match.severity.includes(alert.severity)) &&
+    (!entry.match?.slot ||
+      (alert.slot !== undefined && entry.match.slot.includes(alert.slot)));
+  const typed = route.byType[alert.alertType];
+  if (matches(typed)) return typed;
+  return matches(route.fallback) ? route.fallback : undefined;
+}
+
+/**
+ * Turns alert transitions into outbox rows, inside the transaction that applied them, so a
+ * transition and its notifications are written together or not at all: one row per channel the
+ * model's route names for the alert, alerts of one model and channel grouped into one message,
+ * first messages held for the route's group wait (and its group interval after the last one),
+ * and one escalation per alert type and model and window when the type fired as often as the
+ * route's threshold.
+ *
+ * @internal
+ */
+export class DeliveryPlanner {
+  private readonly newId: () => string;
+
+  constructor(
+    private readonly deps: {
+      store: DeliveryStore;
+      routes: Map<string, AlertRoute>;
+      /** The configured channel ids. */
+      channelIds: () => Set<string>;
+      /** The portal's base URL, for links to the model's Alerts tab. */
+      baseUrl?: string;
+      newId?: () => string;
+    },
+  ) {
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  /** Runs `fn` in a transaction of the outbox's database. */
+  transaction<T>(fn: (tx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.deps.store.transaction(fn);
+  }
+
+  route(name: string): AlertRoute {
+    return (
+      this.deps.routes.get(name) ??
+      this.deps.routes.get('default') ?? {
+        name: 'default',
+        byType: {},
+        fallback: { channels: [] },
+        groupWaitSeconds: 0,
+        groupIntervalSeconds: 0,
+        repeatIntervalSeconds: 4 * 3600,
+      }
+    );
+  }
+
+  /** Plans the notifications of a tick's changes for one model. */
+  async plan(
+    tx: Knex.Transaction,
+    changes: AlertChanges,
+    model: AlertModelContext,
+    now: Date,
+  ): Promise<PlanResult> {
+    const route = this.route(model.route);
+    const result: PlanResult = {
+      deliveries: 0,
+      escalations: [],
+      unknownChannels: [],
+    };
+    const deliveries: NewDelivery[] = [];
+
+    // Firing, and warning to critical: grouped per channel.
+    const firing = [...changes.newlyFiring, ...changes.escalated];
+    for (const [channelId, alerts] of this.byChannel(route, firing, result)) {
+      const lastSent = await this.deps.store.lastSent(
+        tx,
+        model.modelId,
+        route.name,
+        channelId,
+      );
+      const notBefore = new Date(
+        Math.max(
+          now.getTime() + route.groupWaitSeconds * 1000,
+          lastSent ? lastSent.getTime() + route.groupIntervalSeconds * 1000 : 0,
+        ),
+      );
+      const newlyFiring = new Set(changes.newlyFiring.map(a => a.id));
+      deliveries.push({
+        dedupKey: `firing:${alerts
+          .map(a => (newlyFiring.has(a.id) ? a.id : `${a.id}/critical`))
+          .sort()
+          .join(',')}:${channelId}`,
+        channelId,
+        notification: this.notification('firing', alerts, model, route, now),
+        notBefore,
+      });
+    }
+    if (changes.newlyFiring.length) {
+      await tx(ALERTS)
+        .whereIn(
+          'id',
+          changes.newlyFiring.map(a => a.id),
+        )
+        .update({ last_notified_at: now });
+    }
+
+    // Resolved: at once, grouped per channel.
+    for (const [channelId, alerts] of this.byChannel(
+      route,
+      changes.resolved,
+      result,
+    )) {
+      deliveries.push({
+        dedupKey: `resolved:${alerts
+          .map(a => a.id)
+          .sort()
+          .join(',')}:${channelId}`,
+        channelId,
+        notification: this.notification('resolved', alerts, model, route, now),
+        notBefore: now,
+      });
+    }
+
+    // Escalation: the type fired `threshold` times in the window, and has not escalated in it.
+    for (const alert of changes.newlyFiring) {
+      const entry = routeEntryFor(route, alert);
+      const escalation = entry?.escalation;
+      if (!escalation) continue;
+      const since = new Date(now.getTime() - escalation.windowSeconds * 1000);
+      const counted: Array<{ id: string; escalated_at: unknown }> = await tx(
+        ALERTS,
+      )
+        .where({ model_id: alert.modelId, alert_type: alert.alertType })
+        .andWhere('firing_at', '>=', since)
+        .select('id', 'escalated_at');
+      if (counted.length < escalation.threshold) continue;
+      const already = await tx(ALERTS)
+        .where({ model_id: alert.modelId, alert_type: alert.alertType })
+        .andWhere('escalated_at', '>=', since)
+        .first('id');
+      if (already) continue;
+      const reason = `${alert.alertType} fired ${counted.length} times for ${
+        alert.modelId
+      } within ${formatWindow(escalation.windowSeconds)} (threshold ${
+        escalation.threshold
+      })`;
+      await tx(ALERTS)
+        .where({ id: alert.id })
+        .update({ escalated_at: now, escalation: reason });
+      result.escalations.push({ alertId: alert.id, reason });
+      for (const channelId of this.known(escalation.channels, result)) {
+        deliveries.push({
+          dedupKey: `escalation:${alert.id}:${channelId}`,
+          channelId,
+          notification: {
+            ...this.notification('escalation', [alert], model, route, now),
+            severity: 'critical',
+            title: `[escalated] ${alert.modelId}: ${alert.alertType}`,
+            escalation: {
+              reason,
+              count: counted.length,
+              threshold: escalation.threshold,
+              windowSeconds: escalation.windowSeconds,
+            },
+          },
+          notBefore: now,
+        });
+      }
+    }
+
+    result.deliveries = await this.deps.store.enqueue(tx, deliveries, now);
+    return result;
+  }
+
+  /** Plans the message of an acknowledgement, to the channels the alert's firing went to. */
+  async planAcknowledged(
+    tx: Knex.Transaction,
+    alert: AlertRecord,
+    model: AlertModelContext,
+    comment: string | undefined,
+    now: Date,
+  ): Promise<PlanResult> {
+    return this.planOne(tx, 'acknowledged', alert, model, now, {
+      acknowledgedBy: alert.acknowledgedBy,
+      comment,
+    });
+  }
+
+  /** Plans the message of an alert resolved by hand. */
+  async planResolved(
+    tx: Knex.Transaction,
+    alert: AlertRecord,
+    model: AlertModelContext,
+    now: Date,
+  ): Promise<PlanResult> {
+    return this.planOne(tx, 'resolved', alert, model, now, {});
+  }
+
+  /**
+   * Plans a `repeat` of each firing alert of the model last notified a repeat interval ago, and
+   * notes when; the condition on the last time makes a replica racing another write it once.
+   */
+  async planRepeats(
+    tx: Knex.Transaction,
+    firing: AlertRecord[],
+    model: AlertModelContext,
+    now: Date,
+  ): Promise<PlanResult> {
+    const route = this.route(model.route);
+    const result: PlanResult = {
+      deliveries: 0,
+      escalations: [],
+      unknownChannels: [],
+    };
+    const cutoff = new Date(now.getTime() - route.repeatIntervalSeconds * 1000);
+    const due: AlertRecord[] = [];
+    for (const alert of firing) {
+      const updated = await tx(ALERTS)
+        .where({ id: alert.id, state: 'firing' })
+        .andWhere('last_notified_at', '<=', cutoff)
+        .update({ last_notified_at: now });
+      if (updated === 1) due.push(alert);
+    }
+    const deliveries: NewDelivery[] = [];
+    for (const [channelId, alerts] of this.byChannel(route, due, result)) {
+      deliveries.push({
+        dedupKey: `repeat:${alerts
+          .map(a => a.id)
+          .sort()
+          .join(',')}:${now.toISOString()}:${channelId}`,
+        channelId,
+        notification: this.notification('repeat', alerts, model, route, now),
+        notBefore: now,
+      });
+    }
+    result.deliveries = await this.deps.store.enqueue(tx, deliveries, now);
+    return result;
+  }
+
+  private async planOne(
+    tx: Knex.Transaction,
+    kind: AlertNotificationKind,
+    alert: AlertRecord,
+    model: AlertModelContext,
+    now: Date,
+    extra: Partial<AlertMessage>,
+  ): Promise<PlanResult> {
+    const route = this.route(model.route);
+    const result: PlanResult = {
+      deliveries: 0,
+      escalations: [],
+      unknownChannels: [],
+    };
+    const deliveries: NewDelivery[] = [];
+    for (const [channelId, alerts] of this.byChannel(route, [alert], result)) {
+      const notification = this.notification(kind, alerts, model, route, now);
+      notification.alerts = notification.alerts.map(a => ({ ...a, ...extra }));
+      deliveries.push({
+        dedupKey: `${kind}:${alert.id}:${now.toISOString()}:${channelId}`,
+        channelId,
+        notification,
+        notBefore: now,
+      });
+    }
+    result.deliveries = await this.deps.store.enqueue(tx, deliveries, now);
+    return result;
+  }
+
+  /** The alerts each configured channel gets, by the route's entries. */
+  private byChannel(
+    route: AlertRoute,
+    alerts: AlertRecord[],
+    result: PlanResult,
+  ): Map<string, AlertRecord[]> {
+    const byChannel = new Map<string, AlertRecord[]>();
+    for (const alert of alerts) {
+      const entry = routeEntryFor(route, alert);
+      for (const channelId of this.known(entry?.channels ?? [], result)) {
+        const list = byChannel.get(channelId) ?? [];
+        if (!list.some(a => a.id === alert.id)) list.push(alert);
+        byChannel.set(channelId, list);
+      }
+    }
+    return byChannel;
+  }
+
+  private known(channelIds: string[], result: PlanResult): string[] {
+    const configured = this.deps.channelIds();
+    for (const id of channelIds) {
+      if (!configured.has(id) && !result.unknownChannels.includes(id)) {
+        result.unknownChannels.push(id);
+      }
+    }
+    return channelIds.filter(id => configured.has(id));
+  }
+
+  private notification(
+    kind: AlertNotificationKind,
+    alerts: AlertRecord[],
+    model: AlertModelContext,
+    route: AlertRoute,
+    now: Date,
+  ): AlertNotification {
+    const severity = alerts.some(a => a.severity === 'critical')
+      ? 'critical'
+      : 'warning';
+    const types = [...new Set(alerts.map(a => a.alertType))].join(', ');
+    const label: Record<AlertNotificationKind, string> = {
+      firing: severity,
+      repeat: `still ${severity}`,
+      escalation: 'escalated',
+      acknowledged: 'acknowledged',
+      resolved: 'resolved',
+    };
+    const [kindName, namespace, name] = splitRef(model.entityRef);
+    return {
+      id: this.newId(),
+      kind,
+      modelId: model.modelId,
+      entityRef: model.entityRef,
+      owner: model.owner,
+      route: route.name,
+      url: this.deps.baseUrl
+        ? `${this.deps.baseUrl.replace(
+            /\/$/,
+            '',
+          )}/catalog/${namespace}/${kindName}/${name}/alerts`
+        : undefined,
+      runbook: model.runbook,
+      severity,
+      title: `[${label[kind]}] ${model.modelId}: ${types}`,
+      alerts: alerts.map(a => ({
+        id: a.id,
+        fingerprint: a.fingerprint,
+        alertType: a.alertType,
+        severity: a.severity,
+        state: a.state === 'resolved' ? 'resolved' : 'firing',
+        metric: a.metric,
+        summary: a.summary,
+        value: a.value,
+        threshold: a.threshold,
+        slot: a.slot,
+        version: a.slot ? model.versions?.[a.slot] : undefined,
+        startsAt: new Date(a.firingAt ?? a.startsAt),
+        endsAt: a.resolvedAt ? new Date(a.resolvedAt) : undefined,
+        acknowledgedBy: a.acknowledgedBy,
+      })),
+      createdAt: now,
+    };
+  }
+}
+
+function splitRef(entityRef: string): [string, string, string] {
+  const match = /^([^:]+):([^/]+)\/(.+)$/.exec(entityRef);
+  return match
+    ? [match[1], match[2], match[3]]
+    : ['component', 'default', entityRef];
+}
+
+function formatWindow(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
