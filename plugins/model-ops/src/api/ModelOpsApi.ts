@@ -14,6 +14,8 @@ import {
   ListAlertsResponse,
   MetricsResponse,
   ModelStatusResponse,
+  AlertRecord,
+  ListAlertDeliveriesResponse,
 } from '@model-ops/plugin-model-ops-common';
 
 /**
@@ -59,6 +61,23 @@ export interface ModelOpsApi {
     entity: CompoundEntityRef,
     state?: AlertState,
   ): Promise<ListAlertsResponse>;
+  /** Acknowledges an open alert, with an optional comment; its channels are told. */
+  acknowledgeAlert(
+    entity: CompoundEntityRef,
+    alertId: string,
+    comment?: string,
+  ): Promise<AlertRecord>;
+  /** Resolves an open alert by hand; its channels are told. */
+  resolveAlert(
+    entity: CompoundEntityRef,
+    alertId: string,
+    comment?: string,
+  ): Promise<AlertRecord>;
+  /** The notifications of an alert, each with its attempts. */
+  listAlertDeliveries(
+    entity: CompoundEntityRef,
+    alertId: string,
+  ): Promise<ListAlertDeliveriesResponse>;
 }
 
 /**

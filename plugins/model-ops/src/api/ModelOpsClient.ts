@@ -6,12 +6,14 @@ import {
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  AlertRecord,
   AlertState,
   AvailableVersion,
   CreateDeploymentRequest,
   DefaultApiClient,
   DeploymentRun,
   EnvironmentsResponse,
+  ListAlertDeliveriesResponse,
   ListAlertsResponse,
   ListDeploymentsResponse,
   ListModelsResponse,
@@ -164,6 +166,43 @@ export class ModelOpsClient implements ModelOpsApi {
   ): Promise<ListAlertsResponse> {
     return this.body(
       this.client.listAlerts({ path: entityPath(entity), query: { state } }),
+    );
+  }
+
+  acknowledgeAlert(
+    entity: CompoundEntityRef,
+    alertId: string,
+    comment?: string,
+  ): Promise<AlertRecord> {
+    return this.body(
+      this.client.acknowledgeAlert({
+        path: { ...entityPath(entity), alertId },
+        body: comment ? { comment } : {},
+      }),
+    );
+  }
+
+  resolveAlert(
+    entity: CompoundEntityRef,
+    alertId: string,
+    comment?: string,
+  ): Promise<AlertRecord> {
+    return this.body(
+      this.client.resolveAlert({
+        path: { ...entityPath(entity), alertId },
+        body: comment ? { comment } : {},
+      }),
+    );
+  }
+
+  listAlertDeliveries(
+    entity: CompoundEntityRef,
+    alertId: string,
+  ): Promise<ListAlertDeliveriesResponse> {
+    return this.body(
+      this.client.listAlertDeliveries({
+        path: { ...entityPath(entity), alertId },
+      }),
     );
   }
 

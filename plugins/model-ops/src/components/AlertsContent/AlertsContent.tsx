@@ -4,9 +4,12 @@ import {
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { usePermission } from '@backstage/plugin-permission-react';
 import {
   MODEL_METRIC_KEYS,
   ModelDetails,
+  modelOpsAlertUpdatePermission,
 } from '@model-ops/plugin-model-ops-common';
 import Grid from '@material-ui/core/Grid';
 import { AlertsTable } from './AlertsTable';
@@ -38,6 +41,10 @@ export function ModelMonitoring(props: {
   const status = useModelStatus(ref);
   const alerts = useModelAlerts(ref);
   const metrics = useModelMetrics(ref, range);
+  const canUpdate = usePermission({
+    permission: modelOpsAlertUpdatePermission,
+    resourceRef: stringifyEntityRef(ref),
+  });
 
   let header;
   if (status.value) {
@@ -95,7 +102,16 @@ export function ModelMonitoring(props: {
             title="Could not load the alerts"
           />
         ) : (
-          <AlertsTable alerts={alerts.value?.items ?? []} />
+          <AlertsTable
+            alerts={alerts.value?.items ?? []}
+            entity={ref}
+            disabledReason={
+              canUpdate.allowed
+                ? undefined
+                : 'You may not change the alerts of this model (model-ops.alert.update)'
+            }
+            onChanged={alerts.refresh}
+          />
         )}
       </Grid>
     </>

@@ -9,6 +9,9 @@ import {
 } from './format';
 import { noWrap } from '../CompactText';
 import { AlertStateStatus, SeverityStatus } from './statuses';
+import { AlertActions } from './AlertActions';
+import { AlertDeliveries } from './AlertDeliveries';
+import { CompoundEntityRef } from '@backstage/catalog-model';
 
 /** How long a resolved alert stays listed. */
 export const RECENTLY_RESOLVED_MS = 24 * 3_600_000;
@@ -118,6 +121,12 @@ const columns: TableColumn<AlertRecord>[] = [
         {alert.acknowledgedBy && (
           <Typography variant="caption" color="textSecondary" component="div">
             acknowledged by {alert.acknowledgedBy}
+            {alert.acknowledgedComment ? `: ${alert.acknowledgedComment}` : ''}
+          </Typography>
+        )}
+        {alert.escalation && (
+          <Typography variant="caption" color="error" component="div">
+            escalated: {alert.escalation}
           </Typography>
         )}
       </>
@@ -138,8 +147,36 @@ const columns: TableColumn<AlertRecord>[] = [
   },
 ];
 
-/** The firing and pending alerts, and those resolved in the last day. */
-export function AlertsTable(props: { alerts: AlertRecord[] }) {
+/**
+ * The firing and pending alerts, and those resolved in the last day. With `entity`, each open
+ * alert has Acknowledge and Resolve, and each row opens to show where its notifications went.
+ */
+export function AlertsTable(props: {
+  alerts: AlertRecord[];
+  entity?: CompoundEntityRef;
+  /** Why the caller may not acknowledge or resolve, when they may not. */
+  disabledReason?: string;
+  onChanged?: () => void;
+}) {
+  const { entity, disabledReason, onChanged } = props;
+  const all: TableColumn<AlertRecord>[] = entity
+    ? [
+        ...columns,
+        {
+          title: 'Actions',
+          field: 'id',
+          cellStyle: noWrap,
+          render: alert => (
+            <AlertActions
+              entity={entity}
+              alert={alert}
+              disabledReason={disabledReason}
+              onDone={() => onChanged?.()}
+            />
+          ),
+        },
+      ]
+    : columns;
   return (
     <Table<AlertRecord>
       title="Alerts"
@@ -150,8 +187,20 @@ export function AlertsTable(props: { alerts: AlertRecord[] }) {
         padding: 'dense',
         sorting: false,
       }}
-      columns={columns}
+      columns={all}
       data={visibleAlerts(props.alerts).map(alert => ({ ...alert }))}
+      detailPanel={
+        entity
+          ? [
+              {
+                tooltip: 'Deliveries',
+                render: alert => (
+                  <AlertDeliveries entity={entity} alertId={alert.rowData.id} />
+                ),
+              },
+            ]
+          : undefined
+      }
       emptyContent={
         <Typography variant="body2" style={{ padding: 16 }}>
           No alert has fired in the last 24 hours.
