@@ -79,6 +79,11 @@ export interface Config {
           repeatInterval?: string;
         };
       };
+      /** Alerts from an existing Alertmanager, at `POST /api/model-ops/alertmanager/webhook`. */
+      alertmanager?: {
+        /** The label that names the model id of an alert. Default `model_id`. */
+        modelLabel?: string;
+      };
       /** How notifications are sent: the outbox's retries and the delivery task. */
       delivery?: {
         /** A notification failing for longer than this since it was written is given up. Default 24h. */

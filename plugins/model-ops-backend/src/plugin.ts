@@ -141,6 +141,7 @@ export const modelOpsPlugin = createBackendPlugin({
           channels,
           logger: logger.child({ task: 'model-ops-alerts' }),
           options: options.delivery,
+          alertmanager: options.alertmanager,
           baseUrl: options.baseUrl,
         });
         const monitoring = createMonitoring({

@@ -271,6 +271,26 @@ const cases: Record<string, Case> = {
     owner: { status: 200 },
     ownerEvents: ['alert-acknowledge:success'],
   },
+  IngestAlertmanagerWebhook: {
+    eventId: 'alertmanager-ingest',
+    body: model => ({
+      version: '4',
+      alerts: [
+        {
+          status: 'firing',
+          labels: {
+            alertname: 'ModelDown',
+            model_id: model.name,
+            severity: 'critical',
+          },
+          annotations: { summary: 'down' },
+          startsAt: new Date().toISOString(),
+        },
+      ],
+    }),
+    owner: { status: 200 },
+    ownerEvents: ['alertmanager-ingest:success'],
+  },
   ResolveAlert: {
     eventId: 'alert-resolve',
     setup: async (h, model) => ({ alertId: await firingAlert(h, model) }),

@@ -3,8 +3,11 @@ import { CompoundEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import {
   AlertRecord,
+  AlertmanagerWebhook,
+  AlertmanagerWebhookResponse,
   modelOpsAlertUpdatePermission,
 } from '@model-ops/plugin-model-ops-common';
+import { AlertmanagerIngestion } from './AlertmanagerIngestion';
 import type { ModelIndex, ModelStore, ResolvedModel } from '../models';
 import type { AlertStore } from '../monitoring';
 import { ActionGuard, Caller, principalOf } from '../lib/guard';
@@ -46,6 +49,11 @@ export interface AlertingService {
     alertId: string,
     credentials: BackstageCredentials,
   ): Promise<DeliveryWithHistory[]>;
+  /** Alerts from an existing Alertmanager (its webhook payload). */
+  ingestAlertmanager(
+    body: AlertmanagerWebhook,
+    caller: Caller,
+  ): Promise<AlertmanagerWebhookResponse>;
 }
 
 function parseComment(body: unknown): string | undefined {
@@ -71,9 +79,17 @@ export class DefaultAlertingService implements AlertingService {
       deliveries: DeliveryStore;
       planner: DeliveryPlanner;
       guard: ActionGuard;
+      ingestion: AlertmanagerIngestion;
       now?: () => Date;
     },
   ) {}
+
+  ingestAlertmanager(
+    body: AlertmanagerWebhook,
+    caller: Caller,
+  ): Promise<AlertmanagerWebhookResponse> {
+    return this.deps.ingestion.ingest(body, caller);
+  }
 
   private now(): Date {
     return this.deps.now ? this.deps.now() : new Date();

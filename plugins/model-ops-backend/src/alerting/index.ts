@@ -16,6 +16,10 @@ import type { Capability } from '../lib/tasks';
 import type { ModelIndex, ModelStore } from '../models';
 import type { AlertStore } from '../monitoring';
 import { AlertingService, DefaultAlertingService } from './AlertingService';
+import {
+  AlertmanagerIngestion,
+  AlertmanagerIngestionOptions,
+} from './AlertmanagerIngestion';
 import { DeliveryPlanner } from './DeliveryPlanner';
 import { DeliveryStore } from './DeliveryStore';
 import { DeliveryOptions, DeliveryWorker } from './DeliveryWorker';
@@ -31,6 +35,7 @@ export { DeliveryStore } from './DeliveryStore';
 export { DeliveryWorker, DEFAULT_DELIVERY_OPTIONS } from './DeliveryWorker';
 export type { DeliveryOptions } from './DeliveryWorker';
 export type { AlertingService } from './AlertingService';
+export type { AlertmanagerIngestionOptions } from './AlertmanagerIngestion';
 
 /**
  * The configured channels: each `modelOps.alerts.channels.<id>` made by the factory of its
@@ -110,6 +115,7 @@ export function createAlerting(deps: {
   channels: Map<string, AlertChannel>;
   logger: LoggerService;
   options: DeliveryOptions;
+  alertmanager?: AlertmanagerIngestionOptions;
   baseUrl?: string;
 }): Capability<AlertingService> & { planner: DeliveryPlanner } {
   const deliveries = new DeliveryStore(deps.knex);
@@ -125,6 +131,14 @@ export function createAlerting(deps: {
     logger: deps.logger,
     options: deps.options,
   });
+  const ingestion = new AlertmanagerIngestion({
+    models: deps.models,
+    store: deps.store,
+    alerts: deps.alerts,
+    planner,
+    guard: deps.guard,
+    options: deps.alertmanager ?? { modelLabel: 'model_id' },
+  });
   const service = new DefaultAlertingService({
     models: deps.models,
     store: deps.store,
@@ -132,6 +146,7 @@ export function createAlerting(deps: {
     deliveries,
     planner,
     guard: deps.guard,
+    ingestion,
   });
   return { service, planner, tasks: [worker] };
 }

@@ -62,6 +62,8 @@ export interface ModelOpsConfig extends RulesOptions {
   };
   /** How alert notifications are sent and retried. */
   delivery: DeliveryOptions;
+  /** How alerts of an existing Alertmanager name their model. */
+  alertmanager: { modelLabel: string };
   /** The portal's address (`app.baseUrl`), for links in notifications. */
   baseUrl?: string;
   metrics: MetricSourceSettings;
@@ -381,6 +383,11 @@ export async function readModelOpsConfig(
       ),
     },
     delivery: readDelivery(config),
+    alertmanager: {
+      modelLabel:
+        config.getOptionalString('modelOps.alerts.alertmanager.modelLabel') ??
+        'model_id',
+    },
     baseUrl: config.getOptionalString('app.baseUrl'),
     metrics: readMetricSourceSettings(config, workingDirectory),
     local: readLocalRuntimeSettings(config, { workingDirectory }),

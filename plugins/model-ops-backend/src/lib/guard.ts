@@ -51,6 +51,11 @@ export interface ActionGuard {
     caller: Caller,
     fn: () => Promise<T>,
   ): Promise<T>;
+  /**
+   * Throws NotAllowedError (audited as `eventId` failing) unless the caller is one who may
+   * mutate at all: for a route that learns the entities it acts on only from its body.
+   */
+  assertMayMutate(eventId: string, caller: Caller): Promise<void>;
   /** Throws NotAllowedError unless the caller holds the permission on the entity. */
   authorize(
     permission: ResourcePermission<'catalog-entity'>,
@@ -140,6 +145,22 @@ export function createActionGuard(deps: {
   };
   return {
     authorize,
+    async assertMayMutate(eventId, caller) {
+      const refusal = principalRefusal(
+        caller,
+        eventId,
+        allowedServicePrincipals,
+      );
+      if (!refusal) return;
+      const error = new NotAllowedError(refusal);
+      const event = await deps.auditor.createEvent({
+        eventId,
+        severityLevel: 'medium',
+        request: caller.request,
+      });
+      await event.fail({ error });
+      throw error;
+    },
     async run(action, caller, fn) {
       const event = await deps.auditor.createEvent({
         eventId: action.eventId,

@@ -29,7 +29,8 @@ export interface NewAlert {
   modelId: string;
   entityRef: string;
   alertType: string;
-  metric: ModelMetric;
+  /** The rule's metric; `external` for an alert from Alertmanager. */
+  metric: ModelMetric | 'external';
   slot?: SlotName;
   severity: 'warning' | 'critical';
   state: 'pending' | 'firing';

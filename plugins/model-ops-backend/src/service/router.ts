@@ -253,6 +253,16 @@ export async function createRouter(options: {
     },
   );
 
+  router.post('/alertmanager/webhook', async (req, res) => {
+    const credentials = await credentialsOf(req);
+    res.json(
+      await alerting.ingestAlertmanager(req.body, {
+        credentials,
+        request: req,
+      }),
+    );
+  });
+
   router.get(
     '/entities/:kind/:namespace/:name/alerts/:alertId/deliveries',
     async (req, res) => {

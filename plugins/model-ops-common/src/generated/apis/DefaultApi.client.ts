@@ -6,6 +6,8 @@
 import { AlertActionRequest } from '../models/AlertActionRequest.model';
 import { AlertRecord } from '../models/AlertRecord.model';
 import { AlertState } from '../models/AlertState.model';
+import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
+import { AlertmanagerWebhookResponse } from '../models/AlertmanagerWebhookResponse.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
 import { EnvironmentsResponse } from '../models/EnvironmentsResponse.model';
@@ -243,6 +245,14 @@ export type GetStatus = {
      */
     name: string;
   };
+};
+/**
+ * The request of {@link DefaultApiClient.ingestAlertmanagerWebhook}.
+ *
+ * @public
+ */
+export type IngestAlertmanagerWebhook = {
+  body: AlertmanagerWebhook;
 };
 /**
  * The request of {@link DefaultApiClient.listAlertDeliveries}.
@@ -714,6 +724,25 @@ export class DefaultApiClient {
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'GET',
       headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * Receives alerts from an existing Alertmanager (a webhook receiver). Alerts with the model label (`model_id` unless configured) become alerts of that model, firing or resolved, routed, escalated and shown like the plugin's own. Needs model-ops.alert.update on each model's entity; a service token must be in modelOps.permissions.allowedServicePrincipals.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async ingestAlertmanagerWebhook(
+    request: IngestAlertmanagerWebhook,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<AlertmanagerWebhookResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/alertmanager/webhook`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: headersFor(options, { 'Content-Type': 'application/json' }),
+      body: JSON.stringify(request.body),
     });
   }
 

@@ -6,8 +6,8 @@ export function metricTitle(metric: ModelMetric): string {
 }
 
 /** The unit of a metric as Model Ops defines it, e.g. `ms`. */
-export function metricUnit(metric: ModelMetric): string {
-  return MODEL_METRICS[metric]?.unit ?? '';
+export function metricUnit(metric: ModelMetric | string): string {
+  return MODEL_METRICS[metric as ModelMetric]?.unit ?? '';
 }
 
 /** A number with as many digits as its size warrants: 12,345 · 42.5 · 0.00123. */

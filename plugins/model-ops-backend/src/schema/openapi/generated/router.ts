@@ -1283,7 +1283,9 @@ export const spec = {
             type: 'string',
           },
           metric: {
-            $ref: '#/components/schemas/ModelMetric',
+            type: 'string',
+            description:
+              'The metric the rule watches (a ModelMetric), or `external` for an alert from Alertmanager.',
           },
           slot: {
             $ref: '#/components/schemas/SlotName',
@@ -1510,6 +1512,97 @@ export const spec = {
           'createdAt',
           'history',
         ],
+      },
+      AlertmanagerAlert: {
+        type: 'object',
+        description: "One alert of Alertmanager's webhook payload.",
+        additionalProperties: true,
+        properties: {
+          status: {
+            type: 'string',
+            enum: ['firing', 'resolved'],
+          },
+          labels: {
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+            },
+          },
+          annotations: {
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+            },
+          },
+          startsAt: {
+            type: 'string',
+          },
+          endsAt: {
+            type: 'string',
+          },
+          generatorURL: {
+            type: 'string',
+          },
+          fingerprint: {
+            type: 'string',
+            maxLength: 255,
+          },
+        },
+        required: ['status', 'labels'],
+      },
+      AlertmanagerWebhook: {
+        type: 'object',
+        description:
+          "Alertmanager's webhook payload (`version` 4), as a webhook receiver sends it.",
+        additionalProperties: true,
+        properties: {
+          version: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+          },
+          receiver: {
+            type: 'string',
+          },
+          alerts: {
+            type: 'array',
+            maxItems: 1000,
+            items: {
+              $ref: '#/components/schemas/AlertmanagerAlert',
+            },
+          },
+        },
+        required: ['alerts'],
+      },
+      AlertmanagerWebhookResponse: {
+        type: 'object',
+        description: 'What became of the alerts of a webhook.',
+        additionalProperties: false,
+        properties: {
+          accepted: {
+            type: 'integer',
+            description:
+              'Alerts applied to a model (opened, updated or resolved).',
+          },
+          skipped: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                fingerprint: {
+                  type: 'string',
+                },
+                reason: {
+                  type: 'string',
+                },
+              },
+              required: ['reason'],
+            },
+          },
+        },
+        required: ['accepted', 'skipped'],
       },
       ListAlertDeliveriesResponse: {
         type: 'object',
@@ -2477,6 +2570,47 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/alertmanager/webhook': {
+      post: {
+        operationId: 'IngestAlertmanagerWebhook',
+        description:
+          "Receives alerts from an existing Alertmanager (a webhook receiver). Alerts with the model label (`model_id` unless configured) become alerts of that model, firing or resolved, routed, escalated and shown like the plugin's own. Needs model-ops.alert.update on each model's entity; a service token must be in modelOps.permissions.allowedServicePrincipals.",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/AlertmanagerWebhook',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'What became of each alert.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/AlertmanagerWebhookResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
             $ref: '#/components/responses/ErrorResponse',
           },
           default: {

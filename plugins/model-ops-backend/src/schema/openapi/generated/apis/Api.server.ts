@@ -6,6 +6,8 @@
 import { AlertActionRequest } from '../models/AlertActionRequest.model';
 import { AlertRecord } from '../models/AlertRecord.model';
 import { AlertState } from '../models/AlertState.model';
+import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
+import { AlertmanagerWebhookResponse } from '../models/AlertmanagerWebhookResponse.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
 import { EnvironmentsResponse } from '../models/EnvironmentsResponse.model';
@@ -232,6 +234,15 @@ export type GetStatus = {
     name: string;
   };
   response: ModelStatusResponse;
+};
+/**
+ * Receives alerts from an existing Alertmanager (a webhook receiver). Alerts with the model label (`model_id` unless configured) become alerts of that model, firing or resolved, routed, escalated and shown like the plugin's own. Needs model-ops.alert.update on each model's entity; a service token must be in modelOps.permissions.allowedServicePrincipals.
+ *
+ * @public
+ */
+export type IngestAlertmanagerWebhook = {
+  body: AlertmanagerWebhook;
+  response: AlertmanagerWebhookResponse;
 };
 /**
  * The notifications of one alert, oldest first, each with every attempt to send it.
@@ -473,6 +484,7 @@ export type EndpointMap = {
   '#get|/entities/{kind}/{namespace}/{name}': GetModel;
   '#get|/entities/{kind}/{namespace}/{name}/slots/{slot}/logs': GetSlotLogs;
   '#get|/entities/{kind}/{namespace}/{name}/status': GetStatus;
+  '#post|/alertmanager/webhook': IngestAlertmanagerWebhook;
   '#get|/entities/{kind}/{namespace}/{name}/alerts/{alertId}/deliveries': ListAlertDeliveries;
   '#get|/entities/{kind}/{namespace}/{name}/alerts': ListAlerts;
   '#get|/entities/{kind}/{namespace}/{name}/artifacts': ListArtifacts;

@@ -4,7 +4,6 @@
 // Edit plugins/model-ops-backend/src/schema/openapi.yaml, then run
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
 import { AlertState } from './AlertState.model';
-import { ModelMetric } from './ModelMetric.model';
 import { SlotName } from './SlotName.model';
 
 /**
@@ -18,7 +17,10 @@ export interface AlertRecord {
   modelId: string;
   entityRef: string;
   alertType: string;
-  metric: ModelMetric;
+  /**
+   * The metric the rule watches (a ModelMetric), or `external` for an alert from Alertmanager.
+   */
+  metric: string;
   slot?: SlotName;
   severity: 'warning' | 'critical';
   state: AlertState;
