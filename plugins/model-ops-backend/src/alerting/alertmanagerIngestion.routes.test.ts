@@ -266,9 +266,7 @@ describe.each(databases.eachSupportedId())(
     const withAlertmanager =
       binary || process.env.CI ? describe : describe.skip;
     withAlertmanager('with a real Alertmanager', () => {
-    it(
-      "takes firing and resolved alerts from its webhook",
-      async () => {
+      it('takes firing and resolved alerts from its webhook', async () => {
         if (!binary) throw new Error('no prometheus-alertmanager binary');
         const { port: backendPort } = (server as any).address() as AddressInfo;
         const dir = fs.mkdtempSync(
@@ -400,8 +398,7 @@ describe.each(databases.eachSupportedId())(
           await stopChild(child);
           fs.rmSync(dir, { recursive: true, force: true });
         }
-      },
-    );
+      });
     });
   },
 );
