@@ -350,7 +350,7 @@ export class LocalRuntime implements ModelRuntime {
     await this.#states.reload(entry);
     if (!entry.adopted) {
       await rediscoverModel(entry, this.#rediscovery, {
-        trustRouter: entry.changedElsewhere,
+        trustRouter: true,
       });
       entry.changedElsewhere = false;
     }

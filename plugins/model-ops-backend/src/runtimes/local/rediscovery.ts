@@ -137,11 +137,12 @@ export async function rediscoverModel(
 ): Promise<void> {
   await rediscoverSlots(entry, deps);
   await rediscoverRouter(entry, deps);
-  // The routes can only point at servers that still run. With `trustRouter` (the file was
-  // written by another live backend, and may lag behind the router it has just changed), a
-  // live router's table is kept, less what points at servers that are gone; otherwise the
-  // recorded routes are brought back.
-  await restoreRoutes(entry, deps, options.trustRouter ?? false);
+  // The routes can only point at servers that still run. A live router's table is kept, less
+  // what points at servers that are gone: the state file may lag behind a switch another live
+  // backend has just made (also when this backend has just started), and pushing the file's
+  // routes back would undo it. Only a router that had to be started again gets the recorded
+  // routes.
+  await restoreRoutes(entry, deps, options.trustRouter ?? true);
   entry.adopted = true;
   await deps.states.save(entry);
 }

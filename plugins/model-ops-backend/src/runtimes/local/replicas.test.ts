@@ -222,6 +222,23 @@ describe('LocalRuntime replicas on one state folder', () => {
       config: {},
     });
     expect(await countVersions(client, router, 10)).toEqual({ '1.0.0': 10 });
+    // Nor does a backend that starts while the file lags, and reads every model's file then.
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...stateFile(), routes: lagging.routes }),
+    );
+    const c = new LocalRuntime({
+      // Leaves the processes to A and B when it stops.
+      settings: { ...settings, keepRunningOnShutdown: true },
+      logger: mockServices.logger.mock(),
+      clock: () => FIXED_NOW,
+    });
+    try {
+      await c.getTraffic({ model });
+      expect(await countVersions(client, router, 10)).toEqual({ '1.0.0': 10 });
+    } finally {
+      await c.shutdown();
+    }
     await b.undeploy({ model, slot: 'staging' });
     // Back to what the next test expects: the router and green.
     await a.setTraffic({ model, weights: { blue: 0, green: 100 } });
