@@ -125,6 +125,46 @@ async function stopGroup(entry, graceMs = 10_000) {
 
 async function stopAll() {
   await Promise.all([...children].map(entry => stopGroup(entry)));
+  await stopRuntimeProcesses();
+}
+
+/** The local runtime's state folder in the e2e config (modelOps.local.stateDir). */
+const runtimeStateDir = path.join(outputDir, 'local-runtime');
+
+/**
+ * Stops the model servers and routers of the e2e runtime: they run in process groups of their
+ * own (so a backend restart can adopt them), so stopping the backend's group leaves them when
+ * the backend has no time to run its shutdown. Found by their command line, which names the
+ * state folder. Also run before the backend starts, for leftovers of an interrupted run.
+ */
+async function stopRuntimeProcesses() {
+  const find = () => {
+    const pids = [];
+    for (const name of fs.existsSync('/proc') ? fs.readdirSync('/proc') : []) {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+      try {
+        const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+        if (cmdline.includes(runtimeStateDir)) pids.push(Number(name));
+      } catch {
+        // gone already
+      }
+    }
+    return pids;
+  };
+  const signal = (pids, sig) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // gone already
+      }
+    }
+  };
+  let pids = find();
+  if (pids.length === 0) return;
+  signal(pids, 'SIGTERM');
+  for (let i = 0; i < 50 && (pids = find()).length > 0; i++) await sleep(100);
+  signal(pids, 'SIGKILL');
 }
 
 // Last resort when the process exits some other way: no orphans.
@@ -478,6 +518,7 @@ async function main() {
 
   await buildFrontend();
   if (interrupted) return 130;
+  await stopRuntimeProcesses();
   const port = await choosePort();
   const backend = await startBackend(port);
   try {
