@@ -188,11 +188,16 @@ describe('the OpenAPI spec', () => {
       string,
       { additionalProperties?: unknown }
     >;
+    // Bodies of another system's format stay open: Alertmanager adds fields to its webhook
+    // payload across versions (`truncatedAlerts`, `notification_reason`, `routeLabels`), all as
+    // version 4, and a receiver that refused them would lose alerts after an upgrade.
+    const openByDesign = ['#/components/schemas/AlertmanagerWebhook'];
     for (const item of Object.values(spec.paths)) {
       for (const method of METHODS) {
         const body = (item as Record<string, any>)[method]?.requestBody;
         if (!body) continue;
         const ref: string = body.content['application/json'].schema.$ref;
+        if (openByDesign.includes(ref)) continue;
         expect({
           ref,
           additionalProperties:
