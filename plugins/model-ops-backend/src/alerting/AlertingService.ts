@@ -11,7 +11,11 @@ import { AlertmanagerIngestion } from './AlertmanagerIngestion';
 import type { ModelIndex, ModelStore, ResolvedModel } from '../models';
 import type { AlertStore } from '../monitoring';
 import { ActionGuard, Caller, principalOf } from '../lib/guard';
-import { AlertModelContext, DeliveryPlanner } from './DeliveryPlanner';
+import {
+  AlertModelContext,
+  DeliveryPlanner,
+  alertModelContext,
+} from './DeliveryPlanner';
 import {
   DeliveryAttempt,
   DeliveryRecord,
@@ -203,18 +207,10 @@ export class DefaultAlertingService implements AlertingService {
   }
 
   private async context(model: ResolvedModel): Promise<AlertModelContext> {
-    const owner = model.entity.spec?.owner;
-    const versions: Record<string, string> = {};
-    for (const slot of await this.deps.store.getSlots(model.spec.modelId)) {
-      if (slot.version) versions[slot.slot] = slot.version;
-    }
-    return {
-      modelId: model.spec.modelId,
-      entityRef: model.entityRef,
-      route: model.spec.alertRoute,
-      owner: typeof owner === 'string' ? owner : undefined,
-      runbook: model.spec.runbook,
-      versions,
-    };
+    return alertModelContext(
+      model.spec,
+      model.entity.spec?.owner,
+      await this.deps.store.getSlots(model.spec.modelId),
+    );
   }
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { ModelIndex, ModelStore } from '../models';
 import type { AlertStore, AlertTransition } from '../monitoring';
 import { ActionGuard, Caller } from '../lib/guard';
-import { AlertModelContext, DeliveryPlanner } from './DeliveryPlanner';
+import { DeliveryPlanner, alertModelContext } from './DeliveryPlanner';
 
 /** How alerts of an existing Alertmanager are read. */
 export interface AlertmanagerIngestionOptions {
@@ -221,18 +221,11 @@ export class AlertmanagerIngestion {
         },
       });
     }
-    const versions: Record<string, string> = {};
-    for (const slot of await this.deps.store.getSlots(spec.modelId)) {
-      if (slot.version) versions[slot.slot] = slot.version;
-    }
-    const context: AlertModelContext = {
-      modelId: spec.modelId,
-      entityRef: spec.entityRef,
-      route: spec.alertRoute,
-      owner: typeof owner === 'string' ? owner : undefined,
-      runbook: spec.runbook,
-      versions,
-    };
+    const context = alertModelContext(
+      spec,
+      owner,
+      await this.deps.store.getSlots(spec.modelId),
+    );
     const applied = await this.deps.alerts.apply(transitions, {
       within: async (tx, changes) => {
         await this.deps.planner.plan(tx, changes, context, now);

@@ -1,7 +1,9 @@
+import { parseEntityRef } from '@backstage/catalog-model';
 import {
   AlertRecord,
   AlertRoute,
   AlertRouteEntry,
+  ModelSpec,
 } from '@model-ops/plugin-model-ops-common';
 import {
   AlertMessage,
@@ -25,6 +27,31 @@ export interface AlertModelContext {
   runbook?: string;
   /** The version each slot serves, so messages say what was serving. */
   versions?: Partial<Record<string, string>>;
+}
+
+/**
+ * The context of a model's alert messages from its spec, its entity's owner and the slots that
+ * serve (only slots with a version count).
+ *
+ * @internal
+ */
+export function alertModelContext(
+  spec: ModelSpec,
+  owner: unknown,
+  slots: Iterable<{ slot: string; version?: string }>,
+): AlertModelContext {
+  const versions: Record<string, string> = {};
+  for (const slot of slots) {
+    if (slot.version) versions[slot.slot] = slot.version;
+  }
+  return {
+    modelId: spec.modelId,
+    entityRef: spec.entityRef,
+    route: spec.alertRoute,
+    owner: typeof owner === 'string' ? owner : undefined,
+    runbook: spec.runbook,
+    versions,
+  };
 }
 
 /** The alert changes of one transaction, as the alert store applied them. */
@@ -368,7 +395,7 @@ export class DeliveryPlanner {
       acknowledged: 'acknowledged',
       resolved: 'resolved',
     };
-    const [kindName, namespace, name] = splitRef(model.entityRef);
+    const ref = parseEntityRef(model.entityRef);
     return {
       id: this.newId(),
       kind,
@@ -377,10 +404,9 @@ export class DeliveryPlanner {
       owner: model.owner,
       route: route.name,
       url: this.deps.baseUrl
-        ? `${this.deps.baseUrl.replace(
-            /\/$/,
-            '',
-          )}/catalog/${namespace}/${kindName}/${name}/alerts`
+        ? `${this.deps.baseUrl.replace(/\/$/, '')}/catalog/${ref.namespace}/${
+            ref.kind
+          }/${ref.name}/alerts`
         : undefined,
       runbook: model.runbook,
       severity,
@@ -404,13 +430,6 @@ export class DeliveryPlanner {
       createdAt: now,
     };
   }
-}
-
-function splitRef(entityRef: string): [string, string, string] {
-  const match = /^([^:]+):([^/]+)\/(.+)$/.exec(entityRef);
-  return match
-    ? [match[1], match[2], match[3]]
-    : ['component', 'default', entityRef];
 }
 
 function formatWindow(seconds: number): string {

@@ -3,21 +3,16 @@
  * notification to the configured channel is written in the same transaction (the outbox), the
  * deliveries route shows it, and bad requests get a 4xx naming what is wrong and write nothing.
  */
-import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   TestDatabaseId,
   mockCredentials,
-  mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { modelOpsPlugin } from '../plugin';
 import { createTestDatabases } from '../__testUtils__/databases';
-import { config, fraud, sentiment } from '../__testUtils__/plugin';
+import { startAlertingBackend } from './__testUtils__/backend';
 
 jest.setTimeout(60_000);
 
@@ -32,37 +27,7 @@ describe.each(databases.eachSupportedId())('alert actions on %s', id => {
 
   beforeAll(async () => {
     knex = await databases.init(id as TestDatabaseId);
-    const backend = await startTestBackend({
-      features: [
-        modelOpsPlugin,
-        createServiceFactory({
-          service: catalogServiceRef,
-          deps: {},
-          factory: () => catalogServiceMock({ entities: [fraud, sentiment] }),
-        }),
-        mockServices.database.factory({ knex }),
-        mockServices.rootConfig.factory({
-          data: {
-            ...config,
-            app: { baseUrl: 'http://localhost:3000' },
-            modelOps: {
-              ...config.modelOps,
-              pipeline: { maxConcurrentRuns: 0 },
-              alerts: {
-                // Never sent here (the outbox's sending has its own tests): written only.
-                channels: {
-                  hook: { type: 'webhook', url: 'http://127.0.0.1:9/hook' },
-                },
-                routes: { default: { fallback: ['hook'], groupWait: '0s' } },
-              },
-            },
-          },
-        }),
-        mockServices.httpAuth.factory({
-          defaultCredentials: mockCredentials.none(),
-        }),
-      ],
-    });
+    const backend = await startAlertingBackend(knex);
     server = backend.server;
     stop = () => backend.stop();
   });

@@ -4,15 +4,11 @@
  * with Debian's real `prometheus-alertmanager` as the sender: alerts posted to its API are
  * grouped by it and delivered to the plugin's route with a service token, firing and resolved.
  */
-import { createServiceFactory } from '@backstage/backend-plugin-api';
 import {
   TestDatabaseId,
   mockCredentials,
-  mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
-import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Knex } from 'knex';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,9 +16,9 @@ import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { modelOpsPlugin } from '../plugin';
 import { createTestDatabases } from '../__testUtils__/databases';
-import { config, fraud, sentiment } from '../__testUtils__/plugin';
+import { startAlertingBackend } from './__testUtils__/backend';
+import { findAlertmanager } from './__testUtils__/alertmanager';
 import {
   freePort,
   stopChild,
@@ -74,16 +70,6 @@ const payload = (alerts: object[]) => ({
   alerts,
 });
 
-function findAlertmanager(): string | undefined {
-  for (const candidate of [
-    process.env.ALERTMANAGER_BIN,
-    '/usr/bin/prometheus-alertmanager',
-  ]) {
-    if (candidate && fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 describe.each(databases.eachSupportedId())(
   'alerts from Alertmanager on %s',
   id => {
@@ -93,37 +79,8 @@ describe.each(databases.eachSupportedId())(
 
     beforeAll(async () => {
       knex = await databases.init(id as TestDatabaseId);
-      const backend = await startTestBackend({
-        features: [
-          modelOpsPlugin,
-          createServiceFactory({
-            service: catalogServiceRef,
-            deps: {},
-            factory: () => catalogServiceMock({ entities: [fraud, sentiment] }),
-          }),
-          mockServices.database.factory({ knex }),
-          mockServices.rootConfig.factory({
-            data: {
-              ...config,
-              modelOps: {
-                ...config.modelOps,
-                pipeline: { maxConcurrentRuns: 0 },
-                permissions: {
-                  allowedServicePrincipals: ['external:test-service'],
-                },
-                alerts: {
-                  channels: {
-                    hook: { type: 'webhook', url: 'http://127.0.0.1:9/hook' },
-                  },
-                  routes: { default: { fallback: ['hook'], groupWait: '0s' } },
-                },
-              },
-            },
-          }),
-          mockServices.httpAuth.factory({
-            defaultCredentials: mockCredentials.none(),
-          }),
-        ],
+      const backend = await startAlertingBackend(knex, {
+        permissions: { allowedServicePrincipals: ['external:test-service'] },
       });
       server = backend.server;
       stop = () => backend.stop();

@@ -22,10 +22,11 @@ import type { MonitoringService, TickResult } from './types';
 import { AlertStore } from './AlertStore';
 import { MetricsStore } from './MetricsStore';
 import { RuleEvaluator, ruleLevel } from './RuleEvaluator';
-import type {
+import {
   AlertModelContext,
   DeliveryPlanner,
   PlanResult,
+  alertModelContext,
 } from '../alerting/DeliveryPlanner';
 
 const MINUTE = 60_000;
@@ -181,20 +182,11 @@ export class DefaultMonitoringService implements MonitoringService {
     spec: ModelSpec,
     targets: Map<string, MetricTarget>,
   ): AlertModelContext {
-    const entity = this.deps.models.peek(spec.modelId)?.entity;
-    const owner = entity?.spec?.owner;
-    const versions: Record<string, string> = {};
-    for (const slot of targets.get(spec.modelId)?.slots ?? []) {
-      if (slot.version) versions[slot.slot] = slot.version;
-    }
-    return {
-      modelId: spec.modelId,
-      entityRef: spec.entityRef,
-      route: spec.alertRoute,
-      owner: typeof owner === 'string' ? owner : undefined,
-      runbook: spec.runbook,
-      versions,
-    };
+    return alertModelContext(
+      spec,
+      this.deps.models.peek(spec.modelId)?.entity?.spec?.owner,
+      targets.get(spec.modelId)?.slots ?? [],
+    );
   }
 
   private reportPlan(modelId: string, plan: PlanResult) {

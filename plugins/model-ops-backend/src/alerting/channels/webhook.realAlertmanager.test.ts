@@ -18,35 +18,11 @@ import {
   sampleNotification,
   startHttpReceiver,
 } from './__testUtils__/receivers';
+import { findAlertmanager } from '../__testUtils__/alertmanager';
 
 jest.setTimeout(60_000);
 
 const BASE_URL = 'https://portal.example.com';
-
-/** The Alertmanager binary: `$ALERTMANAGER_BIN`, else Debian's or one on PATH. */
-function findAlertmanager(): string | undefined {
-  const candidates = [
-    process.env.ALERTMANAGER_BIN,
-    '/usr/bin/prometheus-alertmanager',
-    ...(process.env.PATH ?? '')
-      .split(path.delimiter)
-      .filter(Boolean)
-      .flatMap(dir => [
-        path.join(dir, 'prometheus-alertmanager'),
-        path.join(dir, 'alertmanager'),
-      ]),
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
 
 const binary = findAlertmanager();
 // Runs wherever Alertmanager is installed, and always under CI (where a missing binary fails).
