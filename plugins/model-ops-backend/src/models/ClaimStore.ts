@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { Claimant } from './claims';
+import { Claimant, byUidOrder } from './claims';
 import { toDate } from '../lib/rows';
 
 const TABLE = 'model_ops_model_claims';
@@ -157,7 +157,5 @@ export class DatabaseClaimStore implements ClaimStore {
 function pickFirst(claimants: Claimant[], known: string | undefined): Claimant {
   const stateOwner = known && claimants.find(c => c.entityRef === known);
   if (stateOwner) return stateOwner;
-  return [...claimants].sort((a, b) =>
-    (a.uid ?? a.entityRef).localeCompare(b.uid ?? b.entityRef),
-  )[0];
+  return [...claimants].sort(byUidOrder)[0];
 }

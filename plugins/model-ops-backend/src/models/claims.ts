@@ -11,6 +11,11 @@ export interface Claimant {
   modelId: string;
 }
 
+/** Orders claimants by uid (by ref when they have none, as only in tests). */
+export function byUidOrder(a: Claimant, b: Claimant): number {
+  return (a.uid ?? a.entityRef).localeCompare(b.uid ?? b.entityRef);
+}
+
 /**
  * The claim on every model id the claimants declare. `owners` is what the claim store recorded
  * (see ClaimStore.ts); without it, or for an id it does not name, the first by uid owns the id.
@@ -22,9 +27,7 @@ export function claimTable(
   claimants: Claimant[],
   owners?: Map<string, string>,
 ): Map<string, ModelClaim> {
-  const byUid = [...claimants].sort((a, b) =>
-    (a.uid ?? a.entityRef).localeCompare(b.uid ?? b.entityRef),
-  );
+  const byUid = [...claimants].sort(byUidOrder);
   const table = new Map<string, ModelClaim>();
   for (const { modelId, entityRef } of byUid) {
     let claim = table.get(modelId);
