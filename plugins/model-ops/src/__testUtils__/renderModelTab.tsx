@@ -1,4 +1,5 @@
 import { ReactElement } from 'react';
+import { SWRConfig } from 'swr';
 import { Entity } from '@backstage/catalog-model';
 import {
   EntityProvider,
@@ -17,6 +18,8 @@ import { modelEntity } from './fixtures';
 /**
  * Renders a tab for an entity with a given Model Ops API behind it. Calls the test does not
  * stub answer as an empty backend would; permissions are allowed unless `deny` is set.
+ * Each render gets its own SWR cache: `usePermission` caches decisions in SWR's global
+ * cache and would otherwise answer a deny test with an earlier test's allow.
  */
 export function renderModelTab(
   element: ReactElement,
@@ -50,9 +53,11 @@ export function renderModelTab(
         ],
       ]}
     >
-      <EntityProvider entity={options.entity ?? modelEntity}>
-        {element}
-      </EntityProvider>
+      <SWRConfig value={{ provider: () => new Map() }}>
+        <EntityProvider entity={options.entity ?? modelEntity}>
+          {element}
+        </EntityProvider>
+      </SWRConfig>
     </TestApiProvider>,
     // The declared-model header links the owner to its entity page.
     { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },

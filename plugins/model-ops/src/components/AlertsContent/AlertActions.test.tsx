@@ -143,7 +143,6 @@ describe('AlertsContent actions', () => {
 
   it('turns the actions off without model-ops.alert.update', async () => {
     await render({}, true);
-    // usePermission may answer from its cache of an earlier test first: wait for the decision.
     await waitFor(() =>
       expect(
         screen.getByRole('button', { name: 'Acknowledge high_error_rate' }),
