@@ -132,6 +132,7 @@ describe.each(databases.eachSupportedId())(
           ]);
           expect([...mystery.body.problems[0].allowed].sort()).toEqual([
             'acme',
+            'external',
             'kubernetes',
             'local',
           ]);

@@ -11,7 +11,10 @@ import {
   MODEL_OPS_ANNOTATIONS,
 } from './annotations';
 import {
+  BUILT_IN_METRIC_SOURCES,
+  BUILT_IN_RUNTIMES,
   DEPLOYMENT_STRATEGIES,
+  EXTERNAL_RUNTIME,
   ModelSpecContext,
   entityRoutePath,
   isModelEntity,
@@ -290,6 +293,116 @@ describe('parseModelSpec', () => {
       });
     },
   );
+
+  describe('runtime: external', () => {
+    const external = (extra: Record<string, string> = {}) =>
+      withId({ [ANNOTATION_RUNTIME]: EXTERNAL_RUNTIME, ...extra });
+    const backend: ModelSpecContext = {
+      runtimes: BUILT_IN_RUNTIMES,
+      metricSources: BUILT_IN_METRIC_SOURCES,
+    };
+
+    it('is a built-in runtime, accepted where the runtimes are a closed list', () => {
+      expect(BUILT_IN_RUNTIMES).toContain('external');
+      const result = parseModelSpec(external(), backend);
+      expect(result).toMatchObject({ ok: true, problems: [] });
+      expect(result.spec?.runtime).toBe('external');
+    });
+
+    it('defaults the metric source to prometheus, and only for external models', () => {
+      expect(parseModelSpec(external()).spec?.metricsSource).toBe('prometheus');
+      expect(
+        parseModelSpec(withId({ [ANNOTATION_RUNTIME]: 'kubernetes' })).spec
+          ?.metricsSource,
+      ).toBe('scrape');
+    });
+
+    it('keeps a metric source the annotation names', () => {
+      const result = parseModelSpec(
+        external({ [ANNOTATION_METRICS_SOURCE]: 'datadog' }),
+        { configuredMetricSources: ['scrape', 'datadog'] },
+      );
+      expect(result.ok).toBe(true);
+      expect(result.spec?.metricsSource).toBe('datadog');
+    });
+
+    it('refuses the scrape source: an external model has no slots to scrape', () => {
+      const result = parseModelSpec(
+        external({ [ANNOTATION_METRICS_SOURCE]: 'scrape' }),
+        { configuredMetricSources: ['scrape', 'prometheus'] },
+      );
+      expect(result.ok).toBe(false);
+      expect(result.spec).toMatchObject({
+        runtime: 'external',
+        metricsSource: 'scrape',
+      });
+      expect(result.problems).toEqual([
+        {
+          annotation: ANNOTATION_METRICS_SOURCE,
+          value: 'scrape',
+          message: expect.stringMatching(
+            /scrape reads the \/metrics of the slots Model Ops runs, and a model with model-ops\/runtime: external has none/,
+          ),
+          allowed: ['prometheus'],
+        },
+      ]);
+    });
+
+    it('is a problem, not a crash, when the default prometheus source is not configured', () => {
+      const result = parseModelSpec(external(), {
+        ...backend,
+        configuredMetricSources: ['scrape'],
+      });
+      expect(result.ok).toBe(false);
+      expect(result.spec?.metricsSource).toBe('prometheus');
+      expect(result.problems).toEqual([
+        {
+          annotation: ANNOTATION_METRICS_SOURCE,
+          value: 'prometheus',
+          message:
+            'A model with model-ops/runtime: external is watched only by its metric source, and prometheus (the default for external models) is not configured in this backend: set modelOps.metrics.prometheus.baseUrl, or name a configured source in model-ops/metrics-source',
+        },
+      ]);
+    });
+
+    it('names the configured sources when the one named is not configured', () => {
+      const result = parseModelSpec(
+        external({ [ANNOTATION_METRICS_SOURCE]: 'datadog' }),
+        { configuredMetricSources: ['scrape', 'prometheus'] },
+      );
+      expect(result.problems).toEqual([
+        expect.objectContaining({
+          annotation: ANNOTATION_METRICS_SOURCE,
+          value: 'datadog',
+          message: expect.stringContaining(
+            'datadog is not configured in this backend: install the module that adds "datadog"',
+          ),
+          allowed: ['prometheus'],
+        }),
+      ]);
+    });
+
+    it('reports a source missing from the closed list once', () => {
+      const result = parseModelSpec(
+        external({ [ANNOTATION_METRICS_SOURCE]: 'carrier-pigeon' }),
+        { ...backend, configuredMetricSources: ['scrape'] },
+      );
+      expect(result.problems.map(p => p.annotation)).toEqual([
+        ANNOTATION_METRICS_SOURCE,
+      ]);
+      expect(result.problems[0].message).toContain('"carrier-pigeon"');
+    });
+
+    it('is fine with prometheus configured, and without a configured list at all', () => {
+      expect(
+        parseModelSpec(external(), {
+          ...backend,
+          configuredMetricSources: ['scrape', 'prometheus'],
+        }).ok,
+      ).toBe(true);
+      expect(parseModelSpec(external()).ok).toBe(true);
+    });
+  });
 
   describe('strategy', () => {
     it.each(DEPLOYMENT_STRATEGIES.map(s => [s]))('accepts %s', strategy => {

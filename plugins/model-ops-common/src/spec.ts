@@ -32,11 +32,25 @@ export const DEPLOYMENT_STRATEGIES: readonly DeploymentStrategy[] = [
 ];
 
 /**
- * The built-in runtimes. Others can be added through the node package's extension point.
+ * The runtime of a model that Model Ops does not deploy (served by KServe, SageMaker or anything
+ * else): no pipeline, slots or switches, but monitoring from its metric source by model id,
+ * alerts and incidents. Its metric source defaults to `prometheus`.
  *
  * @public
  */
-export const BUILT_IN_RUNTIMES = ['local', 'kubernetes'] as const;
+export const EXTERNAL_RUNTIME = 'external';
+
+/**
+ * The built-in runtimes. Others can be added through the node package's extension point.
+ * `external` deploys nothing: see {@link EXTERNAL_RUNTIME}.
+ *
+ * @public
+ */
+export const BUILT_IN_RUNTIMES = [
+  'local',
+  'kubernetes',
+  EXTERNAL_RUNTIME,
+] as const;
 
 /**
  * The built-in metric sources. Others can be added through the node package's extension point.
@@ -57,6 +71,12 @@ export interface ModelSpecContext {
   ruleSets?: readonly string[];
   alertRoutes?: readonly string[];
   costModels?: readonly string[];
+  /**
+   * The metric sources that are configured and can collect (a subset of `metricSources`). An
+   * `external` model, which only its metric source can watch, has a problem when its source is
+   * not among them.
+   */
+  configuredMetricSources?: readonly string[];
 }
 
 /**
@@ -184,12 +204,45 @@ export function parseModelSpec(
     }
   }
 
+  // A model Model Ops does not run has no slot endpoints to scrape: it is watched by model id.
+  const external = runtime === EXTERNAL_RUNTIME;
   const metricsSource = fromList(
     ANNOTATION_METRICS_SOURCE,
-    'scrape',
+    external ? 'prometheus' : 'scrape',
     context.metricSources,
     'metric source',
   );
+  // One problem per annotation: a source name already refused above is not checked again.
+  if (
+    external &&
+    !problems.some(p => p.annotation === ANNOTATION_METRICS_SOURCE)
+  ) {
+    const named = annotations[ANNOTATION_METRICS_SOURCE] !== undefined;
+    const configured = context.configuredMetricSources;
+    const usable = configured?.filter(id => id !== 'scrape') ?? [];
+    if (metricsSource === 'scrape') {
+      problems.push({
+        annotation: ANNOTATION_METRICS_SOURCE,
+        value: metricsSource,
+        message: `${ANNOTATION_METRICS_SOURCE} scrape reads the /metrics of the slots Model Ops runs, and a model with ${ANNOTATION_RUNTIME}: ${EXTERNAL_RUNTIME} has none; name a source that knows the model by its id, such as prometheus`,
+        ...(usable.length ? { allowed: usable } : {}),
+      });
+    } else if (configured && !configured.includes(metricsSource)) {
+      const fix =
+        metricsSource === 'prometheus'
+          ? 'set modelOps.metrics.prometheus.baseUrl'
+          : `install the module that adds "${metricsSource}"`;
+      problems.push({
+        annotation: ANNOTATION_METRICS_SOURCE,
+        value: metricsSource,
+        message: `A model with ${ANNOTATION_RUNTIME}: ${EXTERNAL_RUNTIME} is watched only by its metric source, and ${metricsSource}${
+          named ? '' : ' (the default for external models)'
+        } is not configured in this backend: ${fix}, or name a configured source in ${ANNOTATION_METRICS_SOURCE}`,
+        ...(usable.length ? { allowed: usable } : {}),
+      });
+    }
+  }
+
   const rules = fromList(
     ANNOTATION_RULES,
     'default',

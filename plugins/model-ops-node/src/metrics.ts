@@ -8,6 +8,10 @@ import { ModelMetric, SlotName } from '@model-ops/plugin-model-ops-common';
 export interface MetricTarget {
   modelId: string;
   entityRef: string;
+  /**
+   * Empty for a model Model Ops does not run (`model-ops/runtime: external`): a source reports
+   * it by model id, per slot where its data names one.
+   */
   slots: Array<{ slot: SlotName; endpoint?: string; version?: string }>;
 }
 
@@ -22,6 +26,35 @@ export interface MetricSample {
   metric: ModelMetric | string;
   value: number;
   timestamp: Date;
+}
+
+/**
+ * What a source keeps from one collect to the next (the scrape source's counter snapshots, say),
+ * stored in the plugin's database so the next collect is right on whichever replica runs it.
+ * Keys are the source's own and scoped to it; values are anything JSON can hold.
+ *
+ * @public
+ */
+export interface MetricSourceState {
+  /** The stored values of `keys`; a key without one is absent from the map. */
+  get(keys: string[]): Promise<Map<string, unknown>>;
+  /** Stores each value under its key, replacing what was there. */
+  set(entries: Map<string, unknown>): Promise<void>;
+  /** Forgets every key of the source but `keys`. */
+  retain(keys: string[]): Promise<void>;
+}
+
+/**
+ * What the plugin hands a source with each collect, besides the targets and the window.
+ *
+ * @public
+ */
+export interface MetricCollectContext {
+  /**
+   * The source's state in the plugin's database. Absent when the caller keeps none: a source
+   * then keeps what it needs in memory.
+   */
+  state?: MetricSourceState;
 }
 
 /**
@@ -41,5 +74,6 @@ export interface MetricSource {
   collect(
     targets: MetricTarget[],
     window: { from: Date; to: Date },
+    context?: MetricCollectContext,
   ): Promise<MetricSample[]>;
 }

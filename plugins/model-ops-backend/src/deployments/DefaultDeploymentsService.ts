@@ -18,7 +18,12 @@ import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { ActionGuard, Caller, principalOf } from '../lib/guard';
-import { ModelIndex, ModelStore, ResolvedModel } from '../models';
+import {
+  ModelIndex,
+  ModelStore,
+  ResolvedModel,
+  assertDeployable,
+} from '../models';
 import { DeploymentsService } from './DeploymentsService';
 import { parseCreateDeploymentRequest, parseToVersion } from './requests';
 import { RunStore, StoredRun } from './RunStore';
@@ -82,6 +87,7 @@ export class DefaultDeploymentsService implements DeploymentsService {
       },
       caller,
       async () => {
+        assertDeployable(spec, 'deployed');
         await this.deps.checkArtifact(request.artifact.uri);
         const stored = await this.deps.store.getModel(spec.modelId);
         const run = await this.deps.runs.createRun({
@@ -187,6 +193,7 @@ export class DefaultDeploymentsService implements DeploymentsService {
       },
       caller,
       async () => {
+        assertDeployable(spec, 'rolled back');
         const stored = await this.deps.store.getModel(spec.modelId);
         const candidates = (
           await this.deps.runs.listSucceededVersions(spec.modelId)

@@ -6,7 +6,7 @@ import {
 import { getCompoundEntityRef } from '@backstage/catalog-model';
 import { ConflictError } from '@backstage/errors';
 import { PluginTask } from '../lib/tasks';
-import { ModelIndex, ModelStore } from '../models';
+import { ModelIndex, ModelStore, isExternalModel } from '../models';
 import { DeploymentsService } from './DeploymentsService';
 import { RunStore } from './RunStore';
 
@@ -42,7 +42,8 @@ export class DemoBootstrap implements PluginTask {
     const { deployments, logger, version } = this.deps;
     const credentials = await this.deps.auth.getOwnServiceCredentials();
     for (const { entity, spec } of await this.deps.models.list()) {
-      if (!spec) continue;
+      // A model Model Ops does not deploy has nothing to bootstrap.
+      if (!spec || isExternalModel(spec)) continue;
       const stored = await this.deps.store.getModel(spec.modelId);
       if (stored?.productionVersion) continue;
       const history = await this.deps.runs.listRuns(spec.modelId, { limit: 1 });

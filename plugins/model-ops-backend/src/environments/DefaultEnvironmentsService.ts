@@ -14,7 +14,7 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import { ActionGuard, Caller, principalOf } from '../lib/guard';
-import { ModelIndex, ModelStore } from '../models';
+import { ModelIndex, ModelStore, assertDeployable } from '../models';
 import {
   EnvironmentsDeployments,
   EnvironmentsService,
@@ -116,6 +116,7 @@ export class DefaultEnvironmentsService implements EnvironmentsService {
       },
       caller,
       async () => {
+        assertDeployable(spec, 'switched');
         await this.refuseDuringRun(spec.modelId);
         const active = (await this.deps.store.getModel(spec.modelId))
           ?.activeSlot;
@@ -149,6 +150,7 @@ export class DefaultEnvironmentsService implements EnvironmentsService {
       },
       caller,
       async () => {
+        assertDeployable(spec, 'switched back');
         await this.refuseDuringRun(spec.modelId);
         const last = await this.deps.switches.lastSucceeded(spec.modelId);
         if (!last?.from) {

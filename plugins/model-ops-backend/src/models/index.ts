@@ -35,6 +35,7 @@ export type {
 } from './types';
 export { applyDatabaseMigrations } from './DatabaseModelStore';
 export { DatabaseClaimStore } from './ClaimStore';
+export { assertDeployable, isExternalModel } from './external';
 export type { ClaimStore } from './ClaimStore';
 
 /**
@@ -77,6 +78,8 @@ export function createModelIndex(deps: {
         ...deps.extensions.metricSourceIds(),
       ]),
     ],
+    // The sources installed and configured: an external model's source must be among them.
+    configuredMetricSources: deps.extensions.metricSourceIds(),
     ruleSets: deps.names.ruleSets,
     alertRoutes: deps.names.alertRoutes,
     costModels: deps.names.costModels,

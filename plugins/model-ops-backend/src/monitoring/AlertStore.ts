@@ -34,6 +34,10 @@ type AlertRow = {
   acknowledged_comment?: string | null;
   escalated_at?: DbDate | null;
   escalation?: string | null;
+  incident_id?: string | null;
+  version?: string | null;
+  change?: string | null;
+  silenced_by?: string | null;
   updated_at: DbDate;
 };
 
@@ -91,6 +95,7 @@ export interface AlertStore {
   list(filter?: {
     modelId?: string | string[];
     state?: AlertState | AlertState[];
+    incidentId?: string;
     limit?: number;
   }): Promise<AlertRecord[]>;
   listOpen(modelId: string): Promise<AlertRecord[]>;
@@ -311,6 +316,7 @@ export class DatabaseAlertStore implements AlertStore {
     filter: {
       modelId?: string | string[];
       state?: AlertState | AlertState[];
+      incidentId?: string;
       limit?: number;
     } = {},
   ): Promise<AlertRecord[]> {
@@ -323,6 +329,9 @@ export class DatabaseAlertStore implements AlertStore {
     }
     if (filter.state !== undefined) {
       query.whereIn('state', ([] as string[]).concat(filter.state));
+    }
+    if (filter.incidentId !== undefined) {
+      query.where('incident_id', filter.incidentId);
     }
     if (filter.limit !== undefined) {
       query.limit(filter.limit);
@@ -440,6 +449,10 @@ export class DatabaseAlertStore implements AlertStore {
       acknowledgedComment: row.acknowledged_comment ?? undefined,
       escalatedAt: iso(row.escalated_at),
       escalation: row.escalation ?? undefined,
+      version: row.version ?? undefined,
+      change: row.change ? JSON.parse(row.change) : undefined,
+      incidentId: row.incident_id ?? undefined,
+      silencedBy: row.silenced_by ?? undefined,
     };
   }
 }

@@ -5,6 +5,7 @@ import { Knex } from 'knex';
 import { applyDatabaseMigrations } from '../models/DatabaseModelStore';
 import {
   DatabaseMetricsStore,
+  DatabaseMonitoringState,
   MetricsStore,
   combineSlots,
 } from './MetricsStore';
@@ -317,5 +318,146 @@ describe.each(databases.eachSupportedId())('MetricsStore on %s', databaseId => {
         rollupsOlderThan: at(3600),
       }),
     ).toEqual({ samples: 0, rollups: 0 });
+  });
+  it('catches up every hour missed since the newest rollup, within the bound, and skips empty hours', async () => {
+    // Two samples in each of hours 0 to 7; hour 0 rolled up, then a downtime.
+    const samples: MetricSample[] = [];
+    for (let hour = 0; hour < 8; hour++) {
+      samples.push(
+        sample('cpu', hour, hour * 3600 + 60),
+        sample('cpu', hour + 10, hour * 3600 + 120),
+      );
+    }
+    // Hour 5 had no samples at all (nothing was collected).
+    await store.writeSamples(samples);
+    await knex('model_ops_samples')
+      .where('bucket_start', '>=', at(5 * 3600))
+      .andWhere('bucket_start', '<', at(6 * 3600))
+      .delete();
+    await store.rollupHour(T0);
+    // A late sample of the newest rolled-up hour counts when it is rolled up again.
+    await store.writeSamples([sample('cpu', 100, 600)]);
+
+    const rolled = await store.catchUpRollups({
+      notBefore: at(-24 * 3600),
+      through: at(6 * 3600 + 59 * 60),
+    });
+    expect(rolled.map(d => d.toISOString())).toEqual([
+      '2026-11-26T10:00:00.000Z',
+      '2026-11-26T11:00:00.000Z',
+      '2026-11-26T12:00:00.000Z',
+      '2026-11-26T13:00:00.000Z',
+      '2026-11-26T14:00:00.000Z',
+      // 15:00 had no samples; 17:00 is after `through`'s hour.
+      '2026-11-26T16:00:00.000Z',
+    ]);
+    const rows = await knex('model_ops_samples_hourly').orderBy('bucket_start');
+    expect(
+      rows.map(r => [
+        new Date(r.bucket_start).toISOString().slice(11, 13),
+        Number(r.sample_count),
+        Number(r.value_max),
+      ]),
+    ).toEqual([
+      ['10', 3, 100],
+      ['11', 2, 11],
+      ['12', 2, 12],
+      ['13', 2, 13],
+      ['14', 2, 14],
+      ['16', 2, 16],
+    ]);
+
+    // Again, and on two replicas at once: the newest hour once more, the same rows.
+    const again = await Promise.all([
+      store.catchUpRollups({
+        notBefore: at(-24 * 3600),
+        through: at(7 * 3600 + 30 * 60),
+      }),
+      DatabaseMetricsStore.create({ knex }).catchUpRollups({
+        notBefore: at(-24 * 3600),
+        through: at(7 * 3600 + 30 * 60),
+      }),
+    ]);
+    for (const hours of again) {
+      expect(hours.map(d => d.toISOString().slice(11, 13))).toEqual([
+        '16',
+        '17',
+      ]);
+    }
+    expect(await knex('model_ops_samples_hourly')).toHaveLength(7);
+  });
+
+  it('starts a catch-up without rollups at the first sample, never before the bound', async () => {
+    await store.writeSamples([
+      sample('cpu', 1, 60),
+      sample('cpu', 2, 3 * 3600 + 60),
+      sample('cpu', 3, 4 * 3600 + 60),
+    ]);
+    expect(
+      (
+        await store.catchUpRollups({
+          notBefore: at(2 * 3600 + 1800), // hour 0 is past sample retention
+          through: at(4 * 3600),
+        })
+      ).map(d => d.toISOString().slice(11, 13)),
+    ).toEqual(['13', '14']);
+    expect(
+      await store.catchUpRollups({ notBefore: at(0), through: at(-3600) }),
+    ).toEqual([]);
+  });
+
+  it('keeps the monitoring state by scope and key, shared by every instance', async () => {
+    const a = DatabaseMonitoringState.create({ knex });
+    const b = DatabaseMonitoringState.create({ knex });
+    expect(await a.lastTickAt()).toBeUndefined();
+    await a.setLastTickAt(at(60));
+    expect(await b.lastTickAt()).toEqual(at(60));
+    await b.setLastTickAt(at(120));
+    expect(await a.lastTickAt()).toEqual(at(120));
+
+    const scrape = a.source('scrape');
+    const other = b.source('other');
+    await scrape.set(
+      new Map<string, unknown>([
+        ['m\nblue', { at: 1, requests: [['200', 5]] }],
+        ['m\ngreen', { at: 2 }],
+      ]),
+    );
+    await other.set(new Map([['m\nblue', 'theirs']]));
+    expect(await b.source('scrape').get(['m\nblue', 'm\ngreen', 'x'])).toEqual(
+      new Map<string, unknown>([
+        ['m\nblue', { at: 1, requests: [['200', 5]] }],
+        ['m\ngreen', { at: 2 }],
+      ]),
+    );
+    await scrape.set(new Map([['m\nblue', { at: 3 }]]));
+    await scrape.retain(['m\nblue']);
+    expect(await scrape.get(['m\nblue', 'm\ngreen'])).toEqual(
+      new Map([['m\nblue', { at: 3 }]]),
+    );
+    // Another source's keys are its own.
+    expect(await other.get(['m\nblue'])).toEqual(
+      new Map([['m\nblue', 'theirs']]),
+    );
+    expect(
+      (await knex('model_ops_monitoring_state').orderBy(['scope', 'key'])).map(
+        r => [r.scope, r.key],
+      ),
+    ).toEqual([
+      ['source:other', 'm\nblue'],
+      ['source:scrape', 'm\nblue'],
+      ['tick', 'lastTickAt'],
+    ]);
+
+    // Many keys at once, over the chunk sizes.
+    const many = new Map(
+      Array.from({ length: 1200 }, (_, i) => [`k${i}`, i] as [string, number]),
+    );
+    await scrape.set(many);
+    expect((await scrape.get([...many.keys()])).size).toBe(1200);
+    await scrape.retain(['k7']);
+    expect(await scrape.get([...many.keys(), 'm\nblue'])).toEqual(
+      new Map([['k7', 7]]),
+    );
   });
 });

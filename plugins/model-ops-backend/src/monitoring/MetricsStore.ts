@@ -5,12 +5,16 @@ import {
   ModelMetric,
   SlotName,
 } from '@model-ops/plugin-model-ops-common';
-import { MetricSample } from '@model-ops/plugin-model-ops-node';
+import {
+  MetricSample,
+  MetricSourceState,
+} from '@model-ops/plugin-model-ops-node';
 import { Knex } from 'knex';
 import { DbDate, HOUR_MS, MINUTE_MS, floorTo, toDate } from './dates';
 
 const SAMPLES = 'model_ops_samples';
 const HOURLY = 'model_ops_samples_hourly';
+const STATE = 'model_ops_monitoring_state';
 const KEY = ['model_id', 'slot', 'metric', 'bucket_start'];
 /** Rows per insert statement: well under SQLite's bound-parameter limit. */
 const CHUNK = 100;
@@ -163,6 +167,11 @@ export interface MetricsStore {
     options?: { since?: Date },
   ): Promise<Map<string, LatestSample[]>>;
   rollupHour(hourStart: Date): Promise<number>;
+  /**
+   * Rolls up every hour with samples from the newest rolled-up hour through the hour holding
+   * `through`, never before the hour holding `notBefore`; returns the hours rolled up.
+   */
+  catchUpRollups(options: { notBefore: Date; through: Date }): Promise<Date[]>;
   prune(options: {
     samplesOlderThan: Date;
     rollupsOlderThan: Date;
@@ -430,6 +439,46 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   /**
+   * Rolls up the hours missed while no rollup ran (downtime), oldest first: from the newest
+   * rolled-up hour (again, since samples written after it was rolled up count too) through the
+   * hour holding `through`, never before the hour holding `notBefore` (the minute samples of
+   * earlier hours are pruned), and with no rollup yet from the first sample. Hours without
+   * samples are skipped. Idempotent like {@link DatabaseMetricsStore.rollupHour}, so two
+   * replicas running it at once write the same rows. Returns the hours rolled up.
+   */
+  async catchUpRollups(options: {
+    notBefore: Date;
+    through: Date;
+  }): Promise<Date[]> {
+    const bound = floorTo(options.notBefore, HOUR_MS);
+    const end = new Date(floorTo(options.through, HOUR_MS).getTime() + HOUR_MS);
+    const [row] = (await this.db(HOURLY).max({
+      newest: 'bucket_start',
+    })) as Array<{
+      newest: DbDate | null;
+    }>;
+    const newest =
+      row?.newest === null || row?.newest === undefined
+        ? undefined
+        : toDate(row.newest);
+    let from = newest && newest.getTime() > bound.getTime() ? newest : bound;
+    const rolled: Date[] = [];
+    // One step per hour that has samples: bounded by the hours of sample retention.
+    while (from.getTime() < end.getTime()) {
+      const [first] = (await this.db(SAMPLES)
+        .min({ first: 'bucket_start' })
+        .where('bucket_start', '>=', from)
+        .andWhere('bucket_start', '<', end)) as Array<{ first: DbDate | null }>;
+      if (first?.first === null || first?.first === undefined) break;
+      const hour = floorTo(toDate(first.first), HOUR_MS);
+      await this.rollupHour(hour);
+      rolled.push(hour);
+      from = new Date(hour.getTime() + HOUR_MS);
+    }
+    return rolled;
+  }
+
+  /**
    * Deletes minute samples of minutes starting before `samplesOlderThan` and rollups of hours
    * starting before `rollupsOlderThan`; returns how many rows of each went.
    */
@@ -503,6 +552,134 @@ export class DatabaseMetricsStore implements MetricsStore {
     }
     for (const acc of sums.values()) {
       put(cells, acc.bucket, acc.metric, acc.slot, acc.sum / acc.n);
+    }
+  }
+}
+
+/**
+ * What monitoring keeps between ticks, in the database so that the next tick is right on
+ * whichever replica runs it: the end of the last tick's window, and each metric source's state.
+ *
+ * @internal
+ */
+export interface MonitoringState {
+  /** The end of the last tick's window (on any replica); undefined before the first tick. */
+  lastTickAt(): Promise<Date | undefined>;
+  setLastTickAt(at: Date): Promise<void>;
+  /** The state of one metric source, scoped to its id. */
+  source(sourceId: string): MetricSourceState;
+}
+
+const TICK_SCOPE = 'tick';
+const LAST_TICK_KEY = 'lastTickAt';
+/** Keys per query: well under SQLite's bound-parameter limit. */
+const KEYS_CHUNK = 500;
+
+type StateRow = {
+  scope: string;
+  key: string;
+  value: string;
+  updated_at: DbDate;
+};
+
+/**
+ * {@link MonitoringState} in `model_ops_monitoring_state`: JSON values by scope and key.
+ *
+ * @internal
+ */
+export class DatabaseMonitoringState implements MonitoringState {
+  static create(options: {
+    knex: Knex;
+    now?: () => Date;
+  }): DatabaseMonitoringState {
+    return new DatabaseMonitoringState(
+      options.knex,
+      options.now ?? (() => new Date()),
+    );
+  }
+
+  private constructor(
+    private readonly db: Knex,
+    private readonly now: () => Date,
+  ) {}
+
+  async lastTickAt(): Promise<Date | undefined> {
+    const value = (await this.get(TICK_SCOPE, [LAST_TICK_KEY])).get(
+      LAST_TICK_KEY,
+    );
+    if (typeof value !== 'string') return undefined;
+    const at = new Date(value);
+    return Number.isNaN(at.getTime()) ? undefined : at;
+  }
+
+  async setLastTickAt(at: Date): Promise<void> {
+    await this.set(TICK_SCOPE, new Map([[LAST_TICK_KEY, at.toISOString()]]));
+  }
+
+  source(sourceId: string): MetricSourceState {
+    const scope = `source:${sourceId}`;
+    return {
+      get: keys => this.get(scope, keys),
+      set: entries => this.set(scope, entries),
+      retain: keys => this.retain(scope, keys),
+    };
+  }
+
+  private async get(
+    scope: string,
+    keys: string[],
+  ): Promise<Map<string, unknown>> {
+    const result = new Map<string, unknown>();
+    const wanted = [...new Set(keys)];
+    for (let i = 0; i < wanted.length; i += KEYS_CHUNK) {
+      const rows: StateRow[] = await this.db(STATE)
+        .select('key', 'value')
+        .where('scope', scope)
+        .whereIn('key', wanted.slice(i, i + KEYS_CHUNK));
+      for (const row of rows) {
+        try {
+          result.set(row.key, JSON.parse(row.value));
+        } catch {
+          // A value that is not JSON is as good as none.
+        }
+      }
+    }
+    return result;
+  }
+
+  private async set(
+    scope: string,
+    entries: Map<string, unknown>,
+  ): Promise<void> {
+    const updatedAt = this.now();
+    // Sorted, so replicas writing at once lock rows in the same order.
+    const rows = [...entries.entries()]
+      .sort(([a], [b]) => Number(a > b) - Number(a < b))
+      .map(([key, value]) => ({
+        scope,
+        key,
+        value: JSON.stringify(value ?? null),
+        updated_at: updatedAt,
+      }));
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db(STATE)
+        .insert(rows.slice(i, i + CHUNK))
+        .onConflict(['scope', 'key'])
+        .merge(['value', 'updated_at']);
+    }
+  }
+
+  private async retain(scope: string, keys: string[]): Promise<void> {
+    const keep = new Set(keys);
+    const stored: string[] = await this.db(STATE)
+      .where('scope', scope)
+      .pluck('key');
+    const gone = stored.filter(key => !keep.has(key));
+    for (let i = 0; i < gone.length; i += KEYS_CHUNK) {
+      await this.db(STATE)
+        .where('scope', scope)
+        .whereIn('key', gone.slice(i, i + KEYS_CHUNK))
+        .delete();
     }
   }
 }

@@ -17,10 +17,10 @@ import {
   RuleSet,
 } from '@model-ops/plugin-model-ops-common';
 import { MetricSource, MetricTarget } from '@model-ops/plugin-model-ops-node';
-import type { ModelIndex, ModelStore } from '../models';
+import { ModelIndex, ModelStore, isExternalModel } from '../models';
 import type { MonitoringService, TickResult } from './types';
 import { AlertStore } from './AlertStore';
-import { MetricsStore } from './MetricsStore';
+import { MetricsStore, MonitoringState } from './MetricsStore';
 import { RuleEvaluator, ruleLevel } from './RuleEvaluator';
 import {
   AlertModelContext,
@@ -31,6 +31,32 @@ import {
 
 const MINUTE = 60_000;
 const ALERT_STATES: AlertState[] = ['pending', 'firing', 'resolved'];
+/** The longest window a tick collects: after a longer pause it starts this many ticks back. */
+export const MAX_WINDOW_INTERVALS = 10;
+
+/**
+ * Where the window of a tick at `now` starts: at the end of the last tick's (on any replica), but
+ * at most {@link MAX_WINDOW_INTERVALS} intervals back; one interval back without a last tick, or
+ * when the last tick's end is not before `now` (the clocks of two replicas disagree).
+ *
+ * @internal
+ */
+export function windowStart(
+  lastTickAt: Date | undefined,
+  now: Date,
+  intervalSeconds: number,
+): Date {
+  const intervalMs = intervalSeconds * 1000;
+  if (!lastTickAt || lastTickAt.getTime() >= now.getTime()) {
+    return new Date(now.getTime() - intervalMs);
+  }
+  return new Date(
+    Math.max(
+      lastTickAt.getTime(),
+      now.getTime() - MAX_WINDOW_INTERVALS * intervalMs,
+    ),
+  );
+}
 
 /**
  * The monitoring capability: a tick collects every model's metrics from its source (one batch
@@ -56,6 +82,11 @@ export class DefaultMonitoringService implements MonitoringService {
       planner?: DeliveryPlanner;
       /** How often ticks run; values older than three ticks count as stale. */
       intervalSeconds: number;
+      /**
+       * The end of the last tick and the sources' state, shared by the replicas (the database);
+       * without it the last tick is remembered in memory and sources keep their own state.
+       */
+      state?: MonitoringState;
       now?: () => Date;
     },
   ) {}
@@ -70,14 +101,17 @@ export class DefaultMonitoringService implements MonitoringService {
     const now = this.now();
     const specs = await this.deps.models.specs();
 
-    // Targets: every model with something running, grouped by metric source.
+    // Targets: every model with something running, grouped by metric source, and every model
+    // Model Ops does not run (external), without slots: its source knows it by model id.
     const bySource = new Map<string, MetricTarget[]>();
     const targets = new Map<string, MetricTarget>();
     for (const spec of specs) {
-      const slots = (await this.deps.store.getSlots(spec.modelId)).filter(
-        s => s.state === 'running' && s.endpoint && s.slot !== 'testing',
-      );
-      if (slots.length === 0) continue;
+      const slots = isExternalModel(spec)
+        ? []
+        : (await this.deps.store.getSlots(spec.modelId)).filter(
+            s => s.state === 'running' && s.endpoint && s.slot !== 'testing',
+          );
+      if (slots.length === 0 && !isExternalModel(spec)) continue;
       const list = bySource.get(spec.metricsSource) ?? [];
       const target: MetricTarget = {
         modelId: spec.modelId,
@@ -92,10 +126,10 @@ export class DefaultMonitoringService implements MonitoringService {
       targets.set(spec.modelId, target);
       bySource.set(spec.metricsSource, list);
     }
+    const state = this.deps.state;
+    const lastTickAt = state ? await state.lastTickAt() : this.lastTick;
     const window = {
-      from:
-        this.lastTick ??
-        new Date(now.getTime() - this.deps.intervalSeconds * 1000),
+      from: windowStart(lastTickAt, now, this.deps.intervalSeconds),
       to: now,
     };
     let samples = 0;
@@ -108,13 +142,25 @@ export class DefaultMonitoringService implements MonitoringService {
         continue;
       }
       try {
-        const collected = await source.collect(sourceTargets, window);
+        const collected = state
+          ? await source.collect(sourceTargets, window, {
+              state: state.source(sourceId),
+            })
+          : await source.collect(sourceTargets, window);
         samples += await this.deps.metrics.writeSamples(collected);
       } catch (error) {
         this.deps.logger.warn(`Collecting from ${sourceId} failed: ${error}`);
       }
     }
     this.lastTick = now;
+    if (state) {
+      try {
+        await state.setLastTickAt(now);
+      } catch (error) {
+        // The next tick then collects a longer window (bounded), which is still right.
+        this.deps.logger.warn(`Storing the end of the tick failed: ${error}`);
+      }
+    }
 
     // Rules: the newest values (not stale) against each model's rule set.
     const since = new Date(

@@ -11,7 +11,7 @@ import { Capability } from '../lib/tasks';
 import type { ModelIndex, ModelStore } from '../models';
 import { AlertStore, DatabaseAlertStore } from './AlertStore';
 import type { DeliveryPlanner } from '../alerting/DeliveryPlanner';
-import { DatabaseMetricsStore } from './MetricsStore';
+import { DatabaseMetricsStore, DatabaseMonitoringState } from './MetricsStore';
 import { DefaultMonitoringService } from './MonitoringService';
 import { RuleEvaluator } from './RuleEvaluator';
 import { MetricsRetentionTask, MonitoringTickTask } from './tasks';
@@ -19,10 +19,15 @@ import { MonitoringOptions, MonitoringService } from './types';
 
 export {
   DatabaseMetricsStore,
+  DatabaseMonitoringState,
   SLOT_AGGREGATION,
   combineSlots,
 } from './MetricsStore';
-export type { LatestSample, MetricsStore } from './MetricsStore';
+export type {
+  LatestSample,
+  MetricsStore,
+  MonitoringState,
+} from './MetricsStore';
 export {
   RuleEvaluator,
   TREND_TOLERANCE,
@@ -62,27 +67,31 @@ export function createMonitoring(deps: {
   options: MonitoringOptions;
 }): Capability<MonitoringService> {
   const metrics = DatabaseMetricsStore.create({ knex: deps.knex });
+  const alerts = deps.alerts ?? DatabaseAlertStore.create({ knex: deps.knex });
   const service = new DefaultMonitoringService({
     models: deps.models,
     logger: deps.logger,
     store: deps.store,
     metrics,
-    alerts: deps.alerts ?? DatabaseAlertStore.create({ knex: deps.knex }),
+    alerts,
     planner: deps.planner,
     evaluator: new RuleEvaluator(),
     ruleSets: deps.ruleSets,
     getMetricSource: deps.getMetricSource,
     intervalSeconds: deps.options.intervalSeconds,
+    // The last tick and the sources' counters in the database: a tick is right on any replica.
+    state: DatabaseMonitoringState.create({ knex: deps.knex }),
   });
   return {
     service,
     tasks: [
       new MonitoringTickTask(service, deps.options.schedule),
-      new MetricsRetentionTask(
+      new MetricsRetentionTask({
         metrics,
-        deps.options.retentionSchedule,
-        deps.options,
-      ),
+        alerts,
+        schedule: deps.options.retentionSchedule,
+        retention: deps.options,
+      }),
     ],
   };
 }

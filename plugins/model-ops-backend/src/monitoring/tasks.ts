@@ -1,6 +1,7 @@
 import { SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
 import { PluginTask } from '../lib/tasks';
 import { HOUR_MS, floorTo } from './dates';
+import type { AlertStore } from './AlertStore';
 import { MetricsStore } from './MetricsStore';
 import { MonitoringService } from './types';
 
@@ -26,36 +27,68 @@ export class MonitoringTickTask implements PluginTask {
 }
 
 /**
- * Rolls the last full hour's samples up and prunes samples and rollups past their retention.
+ * Rolls up the full hours not rolled up yet (every hour since the newest rolled-up one, so the
+ * hours of a downtime are caught up, within the samples' retention), and prunes samples, rollups
+ * and resolved alerts past their retention. Safe when two replicas run it: rollups are
+ * idempotent and pruning deletes by age.
  *
  * @internal
  */
 export class MetricsRetentionTask implements PluginTask {
   readonly id = 'model-ops-metrics-retention';
   readonly scope = 'global' as const;
+  readonly schedule: SchedulerServiceTaskScheduleDefinition;
 
   constructor(
-    private readonly metrics: MetricsStore,
-    readonly schedule: SchedulerServiceTaskScheduleDefinition,
-    private readonly retention: {
-      sampleRetentionDays: number;
-      rollupRetentionDays: number;
+    private readonly deps: {
+      metrics: MetricsStore;
+      /** Resolved alerts are deleted once they have been resolved for `alertRetentionDays`. */
+      alerts?: Pick<AlertStore, 'pruneResolved'>;
+      schedule: SchedulerServiceTaskScheduleDefinition;
+      retention: {
+        sampleRetentionDays: number;
+        rollupRetentionDays: number;
+        alertRetentionDays?: number;
+      };
+      now?: () => Date;
     },
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.schedule = deps.schedule;
+  }
 
   async run(): Promise<void> {
-    const now = this.now();
-    await this.metrics.rollupHour(
-      new Date(floorTo(now, HOUR_MS).getTime() - HOUR_MS),
+    await this.retain();
+  }
+
+  /** One run: what it rolled up, and how many samples, rollups and alerts it deleted. */
+  async retain(): Promise<{
+    rolledUp: Date[];
+    samples: number;
+    rollups: number;
+    alerts: number;
+  }> {
+    const now = this.deps.now ? this.deps.now() : new Date();
+    const { retention } = this.deps;
+    const samplesOlderThan = new Date(
+      now.getTime() - retention.sampleRetentionDays * DAY_MS,
     );
-    await this.metrics.prune({
-      samplesOlderThan: new Date(
-        now.getTime() - this.retention.sampleRetentionDays * DAY_MS,
-      ),
+    const rolledUp = await this.deps.metrics.catchUpRollups({
+      notBefore: samplesOlderThan,
+      through: new Date(floorTo(now, HOUR_MS).getTime() - HOUR_MS),
+    });
+    const pruned = await this.deps.metrics.prune({
+      samplesOlderThan,
       rollupsOlderThan: new Date(
-        now.getTime() - this.retention.rollupRetentionDays * DAY_MS,
+        now.getTime() - retention.rollupRetentionDays * DAY_MS,
       ),
     });
+    // Only alerts resolved before the cutoff: open ones, and their incidents, stay.
+    const alerts =
+      this.deps.alerts && retention.alertRetentionDays !== undefined
+        ? await this.deps.alerts.pruneResolved(
+            new Date(now.getTime() - retention.alertRetentionDays * DAY_MS),
+          )
+        : 0;
+    return { rolledUp, ...pruned, alerts };
   }
 }

@@ -58,5 +58,7 @@ export interface MonitoringOptions {
   intervalSeconds: number;
   sampleRetentionDays: number;
   rollupRetentionDays: number;
+  /** How long resolved alerts are kept. */
+  alertRetentionDays: number;
   retentionSchedule: SchedulerServiceTaskScheduleDefinition;
 }

@@ -30,6 +30,14 @@ const MODELS = [
   { modelId: 'fraud-detector', version: '1.0.0', slot: 'blue' },
 ] as const;
 
+/** A model Model Ops does not run, scraped by Prometheus with a model label and no slot label. */
+const EXTERNAL = {
+  modelId: 'external-ranker',
+  // Served by the demo server with the sentiment classifier's artifact.
+  artifactOf: 'sentiment-classifier',
+  version: '1.0.0',
+} as const;
+
 const targetOf = (m: (typeof MODELS)[number]): MetricTarget => ({
   modelId: m.modelId,
   entityRef: `component:default/${m.modelId}`,
@@ -56,17 +64,26 @@ function valuesOf(samples: MetricSample[], modelId: string) {
       }
       servers.push(
         ...(await Promise.all(
-          MODELS.map(m =>
+          [
+            ...MODELS,
+            { modelId: EXTERNAL.artifactOf, version: EXTERNAL.version },
+          ].map(m =>
             startModelServer({ modelId: m.modelId, version: m.version }),
           ),
         )),
       );
       prometheus = await startPrometheus({
         binary,
-        targets: MODELS.map((m, i) => ({
-          url: servers[i].url,
-          labels: { model_id: m.modelId, slot: m.slot },
-        })),
+        targets: [
+          ...MODELS.map((m, i) => ({
+            url: servers[i].url,
+            labels: { model_id: m.modelId, slot: m.slot },
+          })),
+          {
+            url: servers[MODELS.length].url,
+            labels: { model_id: EXTERNAL.modelId },
+          },
+        ],
       });
       // Enough scrapes of every server that the windows below start after the first sample.
       await waitFor(
@@ -75,7 +92,7 @@ function valuesOf(samples: MetricSample[], modelId: string) {
           const result = await prometheus!.query(
             'count_over_time(up{job="model-servers"}[1m]) >= 6 and up == 1',
           );
-          return result.length === MODELS.length ? true : undefined;
+          return result.length === MODELS.length + 1 ? true : undefined;
         },
         60_000,
       );
@@ -181,6 +198,62 @@ function valuesOf(samples: MetricSample[], modelId: string) {
       expect(source.stats.lastCollectQueries).toBe(6);
       expect(new Set(two.map(s => s.modelId))).toEqual(
         new Set(['sentiment-classifier', 'churn-predictor']),
+      );
+    });
+
+    it('collects external models (targets without slots): per slot label, else under production', async () => {
+      const source = new PrometheusMetricSource({
+        baseUrl: prometheus!.baseUrl,
+      });
+      const ranker = servers[MODELS.length];
+      const windowFrom = new Date(Date.now() - 4000);
+      const load = await sendLoad(ranker.url, { ok: 40 });
+      expect(load.statuses).toEqual({ 200: 40 });
+      await waitFor(
+        'the request count of the external model in Prometheus',
+        async () => {
+          const [result] = await prometheus!.query(
+            `sum(model_requests_total{model_id="${EXTERNAL.modelId}"})`,
+          );
+          return Number(result?.value[1]) >= 40 ? true : undefined;
+        },
+        30_000,
+      );
+      const window = { from: windowFrom, to: new Date() };
+      const samples = await source.collect(
+        [
+          {
+            modelId: EXTERNAL.modelId,
+            entityRef: 'component:default/ranker',
+            slots: [],
+          },
+          // Served elsewhere too, but its series carry a slot label: kept per slot.
+          {
+            modelId: 'churn-predictor',
+            entityRef: 'component:default/churn-predictor',
+            slots: [],
+          },
+        ],
+        window,
+      );
+      expect(source.stats.lastCollectQueries).toBe(source.metrics.length);
+      const external = samples.filter(s => s.modelId === EXTERNAL.modelId);
+      expect(new Set(external.map(s => s.slot))).toEqual(
+        new Set(['production']),
+      );
+      const v = valuesOf(samples, EXTERNAL.modelId);
+      expect(v.throughput).toBeGreaterThan(0);
+      expect(v.errorRate).toBe(0);
+      expect(v.responseTimeP95).toBeGreaterThan(0);
+      expect(v.memory).toBeGreaterThan(0);
+      const churn = samples.filter(s => s.modelId === 'churn-predictor');
+      expect(churn.length).toBeGreaterThan(0);
+      expect(new Set(churn.map(s => s.slot))).toEqual(new Set(['green']));
+      process.stdout.write(
+        `[measure] prometheus source, external model over ${(
+          (window.to.getTime() - window.from.getTime()) /
+          1000
+        ).toFixed(1)} s with 40 requests: ${JSON.stringify(v)}\n`,
       );
     });
 

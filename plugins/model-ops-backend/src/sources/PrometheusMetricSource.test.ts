@@ -236,6 +236,49 @@ describe('PrometheusMetricSource', () => {
     expect(samples.find(s => s.metric === 'throughput')?.value).toBe(3);
   });
 
+  it('reports an external model (a target without slots) per slot label, and without one under production', async () => {
+    const modelOnly = (model_id: string, value: string): Series => ({
+      metric: { model_id },
+      value: [TO.getTime() / 1000, value],
+    });
+    const prometheus = fakePrometheus(query =>
+      query.startsWith('sum by (model_id, slot) (rate(model_requests_total')
+        ? [
+            modelOnly('ranker', '12'), // no slot label: the model's value
+            series('kserve', 'blue', '3'),
+            series('kserve', 'green', '1'),
+            series('kserve', 'canary-v2', '9'), // no slot Model Ops knows
+            series('kserve', 'production', '4'),
+            modelOnly('deployed', '5'), // a deployed model: only its slots count
+            series('deployed', 'green', '6'),
+          ]
+        : [],
+    );
+    const source = new PrometheusMetricSource({
+      baseUrl: 'http://prom:9090',
+      fetch: prometheus.fetch,
+      queries: { throughput: defaultPrometheusQueries().throughput },
+    });
+    const samples = await source.collect(
+      [target('ranker'), target('kserve'), target('deployed', 'blue')],
+      WINDOW,
+    );
+    // One query per metric still, for deployed and external models together.
+    expect(prometheus.queries[0].query).toContain(
+      'model_id=~"ranker|kserve|deployed"',
+    );
+    expect(
+      samples
+        .filter(s => s.metric === 'throughput')
+        .map(s => [s.modelId, s.slot, s.value]),
+    ).toEqual([
+      ['ranker', 'production', 12],
+      ['kserve', 'blue', 3],
+      ['kserve', 'green', 1],
+      ['kserve', 'production', 4],
+    ]);
+  });
+
   it('refuses a missing baseUrl', () => {
     expect(() => new PrometheusMetricSource({ baseUrl: '' })).toThrow(
       /baseUrl/,

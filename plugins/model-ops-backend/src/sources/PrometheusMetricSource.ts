@@ -1,5 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import { SlotName } from '@model-ops/plugin-model-ops-common';
+import { SLOT_NAMES, SlotName } from '@model-ops/plugin-model-ops-common';
 import {
   MetricSample,
   MetricSource,
@@ -106,6 +106,20 @@ function promDuration(seconds: number): string {
   return `${Math.max(1, Math.round(seconds))}s`;
 }
 
+/**
+ * The slot of the values of a model Model Ops does not run (`model-ops/runtime: external`) when
+ * its series carry no slot label: the model's production as a whole.
+ *
+ * @internal
+ */
+export const EXTERNAL_MODEL_SLOT = 'production';
+
+/** The slot labels kept for an external model: Model Ops' slot names, and `production`. */
+const EXTERNAL_SLOT_LABELS = new Set<string>([
+  ...SLOT_NAMES,
+  EXTERNAL_MODEL_SLOT,
+]);
+
 interface VectorResult {
   metric: Record<string, string>;
   value: [number, string];
@@ -115,6 +129,11 @@ interface VectorResult {
  * The built-in `prometheus` source: asks a Prometheus server's HTTP API, with one instant query
  * per metric per collect for all the models at once (their ids in one regex label matcher), and
  * groups the series back into samples by their model and slot labels.
+ *
+ * A target without slots is a model Model Ops does not run (`model-ops/runtime: external`): its
+ * series are kept per slot where they carry a slot label naming a slot (`testing`, `staging`,
+ * `blue`, `green` or `production`), and without a slot label they are the model's values, under
+ * {@link EXTERNAL_MODEL_SLOT}. Other slot label values are left out.
  *
  * @public
  */
@@ -201,6 +220,10 @@ export class PrometheusMetricSource implements MetricSource {
       for (const s of target.slots) set.add(s.slot);
       slots.set(target.modelId, set);
     }
+    // Models without slots (external): whatever slots their series name.
+    const external = new Set(
+      [...slots].filter(([, set]) => set.size === 0).map(([id]) => id),
+    );
     if (slots.size === 0) return [];
     const modelIds = [...slots.keys()];
     const windowSeconds = (window.to.getTime() - window.from.getTime()) / 1000;
@@ -221,8 +244,12 @@ export class PrometheusMetricSource implements MetricSource {
       const metric = metrics[i];
       for (const s of series ?? []) {
         const modelId = s.metric[this.#modelLabel];
-        const slot = s.metric[this.#slotLabel];
-        if (!modelId || !slot || !slots.get(modelId)?.has(slot)) continue;
+        let slot = s.metric[this.#slotLabel];
+        if (!modelId) continue;
+        if (external.has(modelId)) {
+          slot = slot || EXTERNAL_MODEL_SLOT;
+          if (!EXTERNAL_SLOT_LABELS.has(slot)) continue;
+        } else if (!slot || !slots.get(modelId)?.has(slot)) continue;
         const value = Number(s.value[1]);
         if (!Number.isFinite(value)) continue;
         const key = `${metric}\n${modelId}\n${slot}`;

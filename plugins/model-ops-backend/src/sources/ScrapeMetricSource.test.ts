@@ -1,5 +1,9 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { MetricSample, MetricTarget } from '@model-ops/plugin-model-ops-node';
+import {
+  MetricSample,
+  MetricSourceState,
+  MetricTarget,
+} from '@model-ops/plugin-model-ops-node';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,6 +135,30 @@ function byMetric(samples: MetricSample[], modelId?: string, slot?: string) {
 }
 
 const USAGE: FsUsage = { blocks: 1000, bfree: 400, bavail: 300 };
+
+/** A source state in memory that stores what the database would: JSON text. */
+function jsonState() {
+  const rows = new Map<string, string>();
+  const state: MetricSourceState = {
+    async get(keys) {
+      const found = new Map<string, unknown>();
+      for (const key of keys) {
+        const text = rows.get(key);
+        if (text !== undefined) found.set(key, JSON.parse(text));
+      }
+      return found;
+    },
+    async set(entries) {
+      for (const [key, value] of entries) rows.set(key, JSON.stringify(value));
+    },
+    async retain(keys) {
+      for (const key of [...rows.keys()]) {
+        if (!keys.includes(key)) rows.delete(key);
+      }
+    },
+  };
+  return { rows, state };
+}
 
 describe('ScrapeMetricSource', () => {
   const URL_A = 'http://127.0.0.1:5001';
@@ -543,6 +571,159 @@ model_feature_usage_total{feature="batch"} ${uses * 2}
       demoText({ requests: { '200': 41 } }),
     );
     expect(byMetric(await source.collect(targets, WINDOW)).throughput).toBe(2);
+  });
+
+  describe('with a state in the collect context', () => {
+    it('continues from the counters another instance stored, +Inf bucket included', async () => {
+      const { rows, state } = jsonState();
+      const { servers, clock, source } = setup();
+      // A second instance, as on another replica: nothing in memory, the same state.
+      const other = new ScrapeMetricSource({
+        fetch: servers.fetch,
+        now: clock.now,
+        cpuCores: 2,
+        hostMetrics: 'never',
+      });
+      const url = `${URL_A}/metrics`;
+      servers.bodies.set(
+        url,
+        demoText({
+          requests: { '200': 100, '500': 0 },
+          buckets: { '0.01': 50, '+Inf': 100 },
+          cpu: 1,
+          start: 1700000000,
+        }),
+      );
+      await source.collect(targets, WINDOW, { state });
+      expect([...rows.keys()]).toEqual(['model-a\nblue']);
+      expect(JSON.parse(rows.get('model-a\nblue')!)).toMatchObject({
+        endpoint: URL_A,
+        at: T0,
+        requests: [
+          ['200', 100],
+          ['500', 0],
+        ],
+        buckets: [
+          ['0.01', 50],
+          ['+Inf', 100],
+        ],
+        cpuSeconds: 1,
+        startTimeSeconds: 1700000000,
+      });
+
+      clock.advance(10);
+      servers.bodies.set(
+        url,
+        demoText({
+          requests: { '200': 180, '500': 20 },
+          buckets: { '0.01': 50, '+Inf': 200 },
+          cpu: 3,
+          start: 1700000000,
+        }),
+      );
+      const values = byMetric(await other.collect(targets, WINDOW, { state }));
+      expect(values).toMatchObject({
+        throughput: 10, // 100 requests in 10 s since the other instance's scrape
+        errorRate: 20,
+        cpu: 10,
+      });
+      // Every new request is in the +Inf bucket: both quantiles are its lower bound.
+      expect(values.responseTimeP95).toBe(10);
+
+      // The first instance's memory is stale; the state is not.
+      clock.advance(10);
+      servers.bodies.set(
+        url,
+        demoText({
+          requests: { '200': 230, '500': 20 },
+          buckets: { '0.01': 50, '+Inf': 250 },
+          cpu: 3.5,
+          start: 1700000000,
+        }),
+      );
+      expect(
+        byMetric(await source.collect(targets, WINDOW, { state })).throughput,
+      ).toBe(5);
+    });
+
+    it('treats a restart between instances as a counter reset', async () => {
+      const { state } = jsonState();
+      const { servers, clock, source } = setup();
+      const other = new ScrapeMetricSource({
+        fetch: servers.fetch,
+        now: clock.now,
+        cpuCores: 2,
+      });
+      const url = `${URL_A}/metrics`;
+      servers.bodies.set(
+        url,
+        demoText({ requests: { '200': 500 }, cpu: 40, start: 1700000000 }),
+      );
+      await source.collect(targets, WINDOW, { state });
+      clock.advance(5);
+      servers.bodies.set(
+        url,
+        demoText({ requests: { '200': 510 }, cpu: 0.5, start: 1700000100 }),
+      );
+      const values = byMetric(await other.collect(targets, WINDOW, { state }));
+      expect(values.throughput).toBe(102); // 510 since the restart, over 5 s
+      expect(values.cpu).toBe(5);
+    });
+
+    it('primes again for a stored value it cannot read, and forgets slots no longer asked for', async () => {
+      const { rows, state } = jsonState();
+      const { servers, clock, source } = setup();
+      rows.set('model-a\nblue', JSON.stringify({ endpoint: URL_A, at: 'x' }));
+      rows.set('gone\ngreen', JSON.stringify({ endpoint: URL_A, at: T0 }));
+      servers.bodies.set(
+        `${URL_A}/metrics`,
+        demoText({ requests: { '200': 10 } }),
+      );
+      const first = byMetric(await source.collect(targets, WINDOW, { state }));
+      expect(first.throughput).toBeUndefined();
+      expect([...rows.keys()]).toEqual(['model-a\nblue']);
+      clock.advance(10);
+      servers.bodies.set(
+        `${URL_A}/metrics`,
+        demoText({ requests: { '200': 30 } }),
+      );
+      expect(
+        byMetric(await source.collect(targets, WINDOW, { state })).throughput,
+      ).toBe(2);
+    });
+
+    it('still reports the samples when the state cannot be read or written', async () => {
+      const logger = mockServices.logger.mock();
+      const { servers, clock, source } = setup({ logger });
+      const broken: MetricSourceState = {
+        get: async () => {
+          throw new Error('database down');
+        },
+        set: async () => {
+          throw new Error('database down');
+        },
+        retain: async () => undefined,
+      };
+      servers.bodies.set(
+        `${URL_A}/metrics`,
+        demoText({ requests: { '200': 10 }, rss: GiB }),
+      );
+      const samples = byMetric(
+        await source.collect(targets, WINDOW, { state: broken }),
+      );
+      expect(samples.memory).toBe(25);
+      clock.advance(10);
+      expect(
+        byMetric(await source.collect(targets, WINDOW, { state: broken }))
+          .memory,
+      ).toBe(25);
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringContaining("cannot read the previous scrapes' counters"),
+      );
+      expect(logger.warn).toHaveBeenCalledWith(
+        expect.stringContaining("cannot store the scrapes' counters"),
+      );
+    });
   });
 
   it('reads the real model server exposition format (fixture)', async () => {

@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ModelMetric, SlotName } from '@model-ops/plugin-model-ops-common';
 import {
+  MetricCollectContext,
   MetricSample,
   MetricSource,
   MetricTarget,
@@ -125,6 +126,93 @@ interface Snapshot {
 }
 
 type Counters = Pick<Snapshot, 'requests' | 'buckets' | 'cpuSeconds'>;
+
+/** A snapshot as JSON holds it: maps as entries, the `+Inf` bucket bound as a string. */
+interface StoredSnapshot {
+  endpoint: string;
+  at: number;
+  requests?: Array<[string, number]>;
+  buckets?: Array<[string, number]>;
+  cpuSeconds?: number;
+  residentMemoryBytes?: number;
+  startTimeSeconds?: number;
+  featureUses?: number;
+  userSatisfaction?: number;
+}
+
+const NUMBER_FIELDS = [
+  'cpuSeconds',
+  'residentMemoryBytes',
+  'startTimeSeconds',
+  'featureUses',
+  'userSatisfaction',
+] as const;
+
+function storedSnapshot(snapshot: Snapshot): StoredSnapshot {
+  const stored: StoredSnapshot = {
+    endpoint: snapshot.endpoint,
+    at: snapshot.at,
+  };
+  if (snapshot.requests) stored.requests = [...snapshot.requests];
+  if (snapshot.buckets) {
+    stored.buckets = [...snapshot.buckets].map(([bound, count]) => [
+      bound === Infinity ? '+Inf' : String(bound),
+      count,
+    ]);
+  }
+  for (const field of NUMBER_FIELDS) {
+    const value = snapshot[field];
+    if (value !== undefined && Number.isFinite(value)) stored[field] = value;
+  }
+  return stored;
+}
+
+function entriesOf<K>(
+  value: unknown,
+  key: (raw: string) => K,
+): Map<K, number> | undefined | false {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) return false;
+  const map = new Map<K, number>();
+  for (const entry of value) {
+    if (
+      !Array.isArray(entry) ||
+      typeof entry[0] !== 'string' ||
+      typeof entry[1] !== 'number'
+    ) {
+      return false;
+    }
+    map.set(key(entry[0]), entry[1]);
+  }
+  return map;
+}
+
+/** The snapshot a stored value holds; undefined for anything else (the slot primes again). */
+function snapshotFromStored(value: unknown): Snapshot | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const stored = value as Record<string, unknown>;
+  if (typeof stored.endpoint !== 'string' || typeof stored.at !== 'number') {
+    return undefined;
+  }
+  const requests = entriesOf(stored.requests, raw => raw);
+  const buckets = entriesOf(stored.buckets, raw =>
+    raw === '+Inf' ? Infinity : Number(raw),
+  );
+  if (requests === false || buckets === false) return undefined;
+  const snapshot: Snapshot = {
+    endpoint: stored.endpoint,
+    at: stored.at,
+    requests,
+    buckets,
+  };
+  for (const field of NUMBER_FIELDS) {
+    const v = stored[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'number') return undefined;
+    snapshot[field] = v;
+  }
+  return snapshot;
+}
 
 function sumSeries(exposition: Exposition, name: string): number | undefined {
   const series = exposition.get(name);
@@ -260,10 +348,12 @@ function diskPercent(usage: FsUsage): number | undefined {
 
 /**
  * The built-in `scrape` source: reads each live slot's `<endpoint>/metrics` (the Prometheus text
- * format) and turns the increase of its counters since the previous scrape, kept in memory, into
- * the window's throughput, error rate, response time quantiles, CPU and cost per request; memory
- * and disk are current values. A slot's first scrape only primes its counters; a metric a server
- * does not report is left out.
+ * format) and turns the increase of its counters since the previous scrape into the window's
+ * throughput, error rate, response time quantiles, CPU and cost per request; memory and disk are
+ * current values. A slot's first scrape only primes its counters; a metric a server does not
+ * report is left out. The previous scrape's counters are kept in the collect context's state
+ * when the plugin gives one (its database, so they carry over when the tick moves to another
+ * replica), else in memory.
  *
  * @public
  */
@@ -315,9 +405,14 @@ export class ScrapeMetricSource implements MetricSource {
   async collect(
     targets: MetricTarget[],
     _window: { from: Date; to: Date },
+    context?: MetricCollectContext,
   ): Promise<MetricSample[]> {
-    const jobs: Array<{ modelId: string; slot: SlotName; endpoint: string }> =
-      [];
+    const jobs: Array<{
+      modelId: string;
+      slot: SlotName;
+      endpoint: string;
+      key: string;
+    }> = [];
     for (const target of targets) {
       for (const slot of target.slots) {
         if (slot.endpoint)
@@ -325,28 +420,70 @@ export class ScrapeMetricSource implements MetricSource {
             modelId: target.modelId,
             slot: slot.slot,
             endpoint: slot.endpoint,
+            key: `${target.modelId}\n${slot.slot}`,
           });
       }
     }
-    // Forget the slots no longer asked for, so their memory does not grow and a slot that comes
-    // back primes again.
-    const wanted = new Set(jobs.map(j => `${j.modelId}\n${j.slot}`));
-    for (const key of this.#snapshots.keys()) {
-      if (!wanted.has(key)) this.#snapshots.delete(key);
+    const wanted = jobs.map(j => j.key);
+    const state = context?.state;
+    let previous: Map<string, Snapshot>;
+    if (state) {
+      previous = new Map();
+      try {
+        for (const [key, value] of await state.get(wanted)) {
+          const snapshot = snapshotFromStored(value);
+          if (snapshot) previous.set(key, snapshot);
+        }
+      } catch (e) {
+        this.#logger?.warn(
+          `Model Ops: cannot read the previous scrapes' counters, priming again: ${
+            (e as Error).message
+          }`,
+        );
+      }
+    } else {
+      // Forget the slots no longer asked for, so their memory does not grow and a slot that
+      // comes back primes again.
+      const keep = new Set(wanted);
+      for (const key of this.#snapshots.keys()) {
+        if (!keep.has(key)) this.#snapshots.delete(key);
+      }
+      previous = this.#snapshots;
     }
     const diskCache = new Map<string, Promise<number | undefined>>();
     const results = await mapLimit(jobs, this.#concurrency, job =>
-      this.#collectSlot(job, diskCache),
+      this.#collectSlot(job, previous.get(job.key), diskCache),
     );
-    return results.flat();
+    const scraped = new Map<string, Snapshot>();
+    results.forEach((result, i) => {
+      if (result.snapshot) scraped.set(jobs[i].key, result.snapshot);
+    });
+    if (state) {
+      try {
+        await state.set(
+          new Map([...scraped].map(([key, s]) => [key, storedSnapshot(s)])),
+        );
+        // As in memory: a slot no longer asked for primes again when it comes back.
+        await state.retain(wanted);
+      } catch (e) {
+        this.#logger?.warn(
+          `Model Ops: cannot store the scrapes' counters: ${
+            (e as Error).message
+          }`,
+        );
+      }
+    } else {
+      for (const [key, snapshot] of scraped) this.#snapshots.set(key, snapshot);
+    }
+    return results.flatMap(r => r.samples);
   }
 
   async #collectSlot(
     job: { modelId: string; slot: SlotName; endpoint: string },
+    previous: Snapshot | undefined,
     diskCache: Map<string, Promise<number | undefined>>,
-  ): Promise<MetricSample[]> {
+  ): Promise<{ samples: MetricSample[]; snapshot?: Snapshot }> {
     const { modelId, slot, endpoint } = job;
-    const key = `${modelId}\n${slot}`;
     const url = `${endpoint.replace(/\/+$/, '')}/metrics`;
     this.stats.scrapes += 1;
     let exposition: Exposition;
@@ -369,12 +506,10 @@ export class ScrapeMetricSource implements MetricSource {
           (e as Error).message
         }`,
       );
-      return [];
+      return { samples: [] };
     }
 
     const current = snapshotOf(exposition, this.#names, endpoint, at);
-    const previous = this.#snapshots.get(key);
-    this.#snapshots.set(key, current);
     const timestamp = new Date(at);
     const samples: MetricSample[] = [];
     const add = (metric: ModelMetric, value: number | undefined) => {
@@ -441,7 +576,7 @@ export class ScrapeMetricSource implements MetricSource {
       }
       add('disk', await this.#disk(modelId, slot, diskCache));
     }
-    return samples;
+    return { samples, snapshot: current };
   }
 
   #disk(
