@@ -79,6 +79,36 @@ export interface Config {
           repeatInterval?: string;
         };
       };
+      /**
+       * How long after a deployment, rollback or traffic switch of a model an alert that fires
+       * names that change (on the alert, in its messages and in its incident). 0 turns it off.
+       * Default 30.
+       */
+      changeWindowMinutes?: number;
+      /**
+       * Maintenance windows: while one is on, alerts of the models it names are recorded and
+       * shown but not notified. Once (`start` and `end`) or every week (`recurring`). Windows made
+       * through the API (`POST .../silences` with kind `maintenance`) add to these.
+       */
+      maintenanceWindows?: Array<{
+        /** Unique; the window shows as `maintenance:<name>`. */
+        name: string;
+        /** Model ids or entity refs it mutes; `*` for every model. */
+        models: string[];
+        reason?: string;
+        /** ISO 8601 times of a one-off window. */
+        start?: string;
+        end?: string;
+        recurring?: {
+          /** Weekdays: mon, tue, wed, thu, fri, sat, sun. */
+          days: string[];
+          /** The start, `HH:mm` in `timezone`. */
+          at: string;
+          durationMinutes: number;
+          /** An IANA zone, e.g. `Europe/Berlin`. Default UTC. */
+          timezone?: string;
+        };
+      }>;
       /** Alerts from an existing Alertmanager, at `POST /api/model-ops/alertmanager/webhook`. */
       alertmanager?: {
         /** The label that names the model id of an alert. Default `model_id`. */
@@ -447,7 +477,12 @@ export interface Config {
       sampleRetentionDays?: number;
       /** How long hourly rollups are kept. Default 90. */
       rollupRetentionDays?: number;
-      /** How often the last hour is rolled up and old data pruned. Default every 30 minutes. */
+      /** How long alerts are kept once resolved. Default 30. */
+      alertRetentionDays?: number;
+      /**
+       * How often the hours not rolled up yet are rolled up (every full hour since the last one,
+       * so a downtime is caught up) and old data pruned. Default every 30 minutes.
+       */
       retentionSchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     /** The built-in metric sources. */

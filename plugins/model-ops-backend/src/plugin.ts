@@ -143,6 +143,8 @@ export const modelOpsPlugin = createBackendPlugin({
           options: options.delivery,
           alertmanager: options.alertmanager,
           baseUrl: options.baseUrl,
+          maintenanceWindows: options.maintenanceWindows,
+          changeWindowMs: options.changeWindowMs,
         });
         const monitoring = createMonitoring({
           knex,

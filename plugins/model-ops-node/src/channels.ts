@@ -24,6 +24,16 @@ export interface AlertMessage {
   /** The slot and version serving when the alert fired, when known. */
   slot?: string;
   version?: string;
+  /**
+   * The deployment, rollback or traffic switch of the model that happened shortly before the
+   * alert fired (`modelOps.alerts.changeWindowMinutes`), when there was one.
+   */
+  change?: {
+    kind: 'deployment' | 'rollback' | 'switch';
+    id: string;
+    at: Date;
+    summary: string;
+  };
   startsAt: Date;
   endsAt?: Date;
   /** Who acknowledged it, and their comment. */

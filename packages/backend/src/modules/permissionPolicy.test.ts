@@ -297,6 +297,38 @@ const cases: Record<string, Case> = {
     owner: { status: 200 },
     ownerEvents: ['alert-resolve:success'],
   },
+  CreateSilence: {
+    eventId: 'alert-silence',
+    body: () => ({
+      reason: 'owner policy test',
+      matchers: { alertType: ['high_error_rate'] },
+      durationMinutes: 60,
+    }),
+    owner: { status: 201 },
+    ownerEvents: ['alert-silence:success'],
+  },
+  ExpireSilence: {
+    eventId: 'alert-silence-expire',
+    setup: async (h, model) => {
+      const silenceId = randomUUID();
+      const now = new Date();
+      await h.knex('model_ops_silences').insert({
+        id: silenceId,
+        model_id: model.name,
+        entity_ref: model.entityRef,
+        kind: 'maintenance',
+        matchers: '{}',
+        reason: 'owner policy test',
+        created_by: ALICE,
+        created_at: now,
+        starts_at: now,
+        ends_at: new Date(now.getTime() + 3600_000),
+      });
+      return { silenceId };
+    },
+    owner: { status: 200 },
+    ownerEvents: ['alert-silence-expire:success'],
+  },
 };
 
 /** A firing alert of the model, as the monitoring tick would have opened it. */

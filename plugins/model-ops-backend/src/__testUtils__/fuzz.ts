@@ -244,6 +244,8 @@ export interface FuzzWorld {
   runIds: string[];
   /** The ids of seeded alerts, for `alertId` path parameters. */
   alertIds?: string[];
+  /** Seeded ids for other path parameters, by the parameter's name. */
+  pathIds?: Record<string, string[]>;
   versions: string[];
   artifactUris: string[];
   sha256s: string[];
@@ -365,6 +367,14 @@ function pathParameterArbitrary(
   world: FuzzWorld,
 ): fc.Arbitrary<string> {
   const { schema } = param;
+  const named = world.pathIds?.[param.name];
+  if (named?.length) {
+    return fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...named) },
+      { weight: 2, arbitrary: fc.uuid().map(String) },
+      { weight: 3, arbitrary: segment([]) },
+    );
+  }
   if (schema.format === 'uuid') {
     const ids =
       param.name === 'alertId' && world.alertIds?.length

@@ -13,6 +13,8 @@ import {
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { DeliveryStore, NewDelivery } from './DeliveryStore';
+import { Incidents, precedingChange } from './Incidents';
+import { Silences } from './Silences';
 
 const ALERTS = 'model_ops_alerts';
 
@@ -113,9 +115,88 @@ export class DeliveryPlanner {
       /** The portal's base URL, for links to the model's Alerts tab. */
       baseUrl?: string;
       newId?: () => string;
+      /** What mutes alerts: muted alerts are recorded, not notified. */
+      silences?: Silences;
+      /** The incidents alerts join when they are first notified. */
+      incidents?: Incidents;
+      /** How long before an alert fires a deployment or switch counts as its preceding change. */
+      changeWindowMs?: number;
     },
   ) {
     this.newId = deps.newId ?? randomUUID;
+  }
+
+  /**
+   * Records what an alert fired into, in its transaction: the version its slot served and the
+   * change that preceded it.
+   */
+  private async recordContext(
+    tx: Knex.Transaction,
+    alerts: AlertRecord[],
+    model: AlertModelContext,
+  ): Promise<void> {
+    for (const alert of alerts) {
+      const version =
+        model.versions?.[alert.slot ?? 'production'] ?? alert.version;
+      const change = await precedingChange(
+        tx,
+        model.modelId,
+        new Date(alert.firingAt ?? alert.startsAt),
+        this.deps.changeWindowMs ?? 30 * 60_000,
+      );
+      if (!version && !change) continue;
+      await tx(ALERTS)
+        .where({ id: alert.id })
+        .update({
+          version: version ?? null,
+          change: change ? JSON.stringify(change) : null,
+        });
+      alert.version = version;
+      alert.change = change;
+    }
+  }
+
+  /** Splits alerts into those a silence or maintenance window mutes (noted on them) and the rest. */
+  private async partitionMuted(
+    tx: Knex.Transaction,
+    alerts: AlertRecord[],
+    model: AlertModelContext,
+    now: Date,
+    note: boolean,
+  ): Promise<{ muted: AlertRecord[]; audible: AlertRecord[] }> {
+    const muted: AlertRecord[] = [];
+    const audible: AlertRecord[] = [];
+    for (const alert of alerts) {
+      const by = this.deps.silences
+        ? await this.deps.silences.mutedBy(model, alert, now, tx)
+        : undefined;
+      if (!by) {
+        audible.push(alert);
+        continue;
+      }
+      muted.push(alert);
+      if (note && alert.silencedBy !== by) {
+        await tx(ALERTS).where({ id: alert.id }).update({ silenced_by: by });
+        alert.silencedBy = by;
+      }
+    }
+    return { muted, audible };
+  }
+
+  /** The ids of the alerts that were ever notified (a firing message was written). */
+  private async notified(
+    tx: Knex.Transaction,
+    alerts: AlertRecord[],
+  ): Promise<Set<string>> {
+    if (alerts.length === 0) return new Set();
+    const rows: Array<{ id: string }> = await tx(ALERTS)
+      .whereIn(
+        'id',
+        alerts.map(a => a.id),
+      )
+      .whereNotNull('last_notified_at')
+      .select('id');
+    return new Set(rows.map(r => r.id));
   }
 
   /** Runs `fn` in a transaction of the outbox's database. */
@@ -152,8 +233,32 @@ export class DeliveryPlanner {
     };
     const deliveries: NewDelivery[] = [];
 
+    // What the newly firing alerts fired into; then which of them a silence mutes. Muted
+    // alerts are recorded and shown but not notified, and join no incident until they are.
+    await this.recordContext(tx, changes.newlyFiring, model);
+    const fresh = await this.partitionMuted(
+      tx,
+      changes.newlyFiring,
+      model,
+      now,
+      true,
+    );
+    const raised = await this.partitionMuted(
+      tx,
+      changes.escalated,
+      model,
+      now,
+      false,
+    );
+    const wasNotified = await this.notified(tx, raised.audible);
+    const newlyFiringAudible = fresh.audible;
+    await this.deps.incidents?.attach(tx, model, newlyFiringAudible, now);
+
     // Firing, and warning to critical: grouped per channel.
-    const firing = [...changes.newlyFiring, ...changes.escalated];
+    const firing = [
+      ...newlyFiringAudible,
+      ...raised.audible.filter(a => wasNotified.has(a.id)),
+    ];
     for (const [channelId, alerts] of this.byChannel(route, firing, result)) {
       const lastSent = await this.deps.store.lastSent(
         tx,
@@ -167,7 +272,7 @@ export class DeliveryPlanner {
           lastSent ? lastSent.getTime() + route.groupIntervalSeconds * 1000 : 0,
         ),
       );
-      const newlyFiring = new Set(changes.newlyFiring.map(a => a.id));
+      const newlyFiring = new Set(newlyFiringAudible.map(a => a.id));
       deliveries.push({
         dedupKey: `firing:${alerts
           .map(a => (newlyFiring.has(a.id) ? a.id : `${a.id}/critical`))
@@ -178,19 +283,20 @@ export class DeliveryPlanner {
         notBefore,
       });
     }
-    if (changes.newlyFiring.length) {
+    if (newlyFiringAudible.length) {
       await tx(ALERTS)
         .whereIn(
           'id',
-          changes.newlyFiring.map(a => a.id),
+          newlyFiringAudible.map(a => a.id),
         )
         .update({ last_notified_at: now });
     }
 
-    // Resolved: at once, grouped per channel.
+    // Resolved: at once, grouped per channel; only what anybody was told of.
+    const told = await this.notified(tx, changes.resolved);
     for (const [channelId, alerts] of this.byChannel(
       route,
-      changes.resolved,
+      changes.resolved.filter(a => told.has(a.id)),
       result,
     )) {
       deliveries.push({
@@ -204,8 +310,13 @@ export class DeliveryPlanner {
       });
     }
 
-    // Escalation: the type fired `threshold` times in the window, and has not escalated in it.
-    for (const alert of changes.newlyFiring) {
+    if (changes.resolved.length) {
+      await this.deps.incidents?.settle(tx, model.modelId, now);
+    }
+
+    // Escalation: the type fired `threshold` times in the window (muted alerts count too), and
+    // has not escalated in it; a muted alert does not escalate.
+    for (const alert of newlyFiringAudible) {
       const entry = routeEntryFor(route, alert);
       const escalation = entry?.escalation;
       if (!escalation) continue;
@@ -263,6 +374,7 @@ export class DeliveryPlanner {
     comment: string | undefined,
     now: Date,
   ): Promise<PlanResult> {
+    await this.deps.incidents?.acknowledged(tx, alert, now);
     return this.planOne(tx, 'acknowledged', alert, model, now, {
       acknowledgedBy: alert.acknowledgedBy,
       comment,
@@ -276,6 +388,7 @@ export class DeliveryPlanner {
     model: AlertModelContext,
     now: Date,
   ): Promise<PlanResult> {
+    await this.deps.incidents?.settle(tx, model.modelId, now);
     return this.planOne(tx, 'resolved', alert, model, now, {});
   }
 
@@ -297,14 +410,43 @@ export class DeliveryPlanner {
     };
     const cutoff = new Date(now.getTime() - route.repeatIntervalSeconds * 1000);
     const due: AlertRecord[] = [];
-    for (const alert of firing) {
+    // Alerts muted when they fired whose silence has ended: their first message now.
+    const unmuted: AlertRecord[] = [];
+    const { audible } = await this.partitionMuted(
+      tx,
+      firing,
+      model,
+      now,
+      false,
+    );
+    for (const alert of audible) {
       const updated = await tx(ALERTS)
         .where({ id: alert.id, state: 'firing' })
         .andWhere('last_notified_at', '<=', cutoff)
         .update({ last_notified_at: now });
-      if (updated === 1) due.push(alert);
+      if (updated === 1) {
+        due.push(alert);
+        continue;
+      }
+      const first = await tx(ALERTS)
+        .where({ id: alert.id, state: 'firing' })
+        .whereNull('last_notified_at')
+        .update({ last_notified_at: now });
+      if (first === 1) unmuted.push(alert);
     }
     const deliveries: NewDelivery[] = [];
+    await this.deps.incidents?.attach(tx, model, unmuted, now);
+    for (const [channelId, alerts] of this.byChannel(route, unmuted, result)) {
+      deliveries.push({
+        dedupKey: `firing:${alerts
+          .map(a => a.id)
+          .sort()
+          .join(',')}:${channelId}`,
+        channelId,
+        notification: this.notification('firing', alerts, model, route, now),
+        notBefore: now,
+      });
+    }
     for (const [channelId, alerts] of this.byChannel(route, due, result)) {
       deliveries.push({
         dedupKey: `repeat:${alerts
@@ -335,6 +477,8 @@ export class DeliveryPlanner {
       unknownChannels: [],
     };
     const deliveries: NewDelivery[] = [];
+    // Nobody was told of an alert that was muted all along: nothing to follow up on.
+    if (!(await this.notified(tx, [alert])).has(alert.id)) return result;
     for (const [channelId, alerts] of this.byChannel(route, [alert], result)) {
       const notification = this.notification(kind, alerts, model, route, now);
       notification.alerts = notification.alerts.map(a => ({ ...a, ...extra }));
@@ -422,7 +566,15 @@ export class DeliveryPlanner {
         value: a.value,
         threshold: a.threshold,
         slot: a.slot,
-        version: a.slot ? model.versions?.[a.slot] : undefined,
+        version: a.version ?? (a.slot ? model.versions?.[a.slot] : undefined),
+        change: a.change
+          ? {
+              kind: a.change.kind,
+              id: a.change.id,
+              at: new Date(a.change.at),
+              summary: a.change.summary,
+            }
+          : undefined,
         startsAt: new Date(a.firingAt ?? a.startsAt),
         endsAt: a.resolvedAt ? new Date(a.resolvedAt) : undefined,
         acknowledgedBy: a.acknowledgedBy,

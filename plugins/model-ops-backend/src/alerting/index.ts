@@ -23,6 +23,8 @@ import {
 import { DeliveryPlanner } from './DeliveryPlanner';
 import { DeliveryStore } from './DeliveryStore';
 import { DeliveryOptions, DeliveryWorker } from './DeliveryWorker';
+import { Incidents } from './Incidents';
+import { MaintenanceWindow, Silences } from './Silences';
 
 export { builtInAlertChannelTypes } from './channels';
 export { DeliveryPlanner, routeEntryFor } from './DeliveryPlanner';
@@ -36,6 +38,15 @@ export { DeliveryWorker, DEFAULT_DELIVERY_OPTIONS } from './DeliveryWorker';
 export type { DeliveryOptions } from './DeliveryWorker';
 export type { AlertingService } from './AlertingService';
 export type { AlertmanagerIngestionOptions } from './AlertmanagerIngestion';
+export { Incidents, incidentReport, precedingChange } from './Incidents';
+export {
+  Silences,
+  parseSilenceRequest,
+  readMaintenanceWindows,
+  silenceMatches,
+  windowOccurrence,
+} from './Silences';
+export type { MaintenanceWindow, NewSilence } from './Silences';
 
 /**
  * The configured channels: each `modelOps.alerts.channels.<id>` made by the factory of its
@@ -117,13 +128,30 @@ export function createAlerting(deps: {
   options: DeliveryOptions;
   alertmanager?: AlertmanagerIngestionOptions;
   baseUrl?: string;
+  /** Configured maintenance windows. */
+  maintenanceWindows?: MaintenanceWindow[];
+  /** How long after a change an alert names it. Default 30 minutes. */
+  changeWindowMs?: number;
 }): Capability<AlertingService> & { planner: DeliveryPlanner } {
   const deliveries = new DeliveryStore(deps.knex);
+  const changeWindowMs = deps.changeWindowMs ?? 30 * 60_000;
+  const silences = new Silences({
+    knex: deps.knex,
+    windows: deps.maintenanceWindows ?? [],
+  });
+  const incidents = new Incidents({
+    knex: deps.knex,
+    deliveries,
+    changeWindowMs,
+  });
   const planner = new DeliveryPlanner({
     store: deliveries,
     routes: deps.routes,
     channelIds: () => new Set(deps.channels.keys()),
     baseUrl: deps.baseUrl,
+    silences,
+    incidents,
+    changeWindowMs,
   });
   const worker = new DeliveryWorker({
     store: deliveries,
@@ -147,6 +175,9 @@ export function createAlerting(deps: {
     planner,
     guard: deps.guard,
     ingestion,
+    silences,
+    incidents,
+    baseUrl: deps.baseUrl,
   });
   return { service, planner, tasks: [worker] };
 }

@@ -37,6 +37,7 @@ describe('readModelOpsConfig', () => {
       intervalSeconds: 60,
       sampleRetentionDays: 7,
       rollupRetentionDays: 90,
+      alertRetentionDays: 30,
       retentionSchedule: DEFAULT_SCHEDULES.retention,
     });
     expect(options.reconcileSchedule).toEqual(DEFAULT_SCHEDULES.reconcile);
@@ -90,6 +91,7 @@ describe('readModelOpsConfig', () => {
         schedule: { frequency: { seconds: 15 }, timeout: { minutes: 2 } },
         sampleRetentionDays: 2,
         rollupRetentionDays: 30,
+        alertRetentionDays: 14,
         retentionSchedule: { frequency: { hours: 1 }, timeout: { minutes: 5 } },
       },
       metrics: { prometheus: { baseUrl: 'http://127.0.0.1:9090' } },
@@ -125,6 +127,7 @@ describe('readModelOpsConfig', () => {
       intervalSeconds: 15,
       sampleRetentionDays: 2,
       rollupRetentionDays: 30,
+      alertRetentionDays: 14,
     });
     expect(options.monitoring.retentionSchedule).toEqual({
       frequency: { hours: 1 },
@@ -203,6 +206,11 @@ describe('readModelOpsConfig', () => {
         'monitoring.sampleRetentionDays',
         { monitoring: { sampleRetentionDays: 0 } },
         /sampleRetentionDays: expected above 0/,
+      ],
+      [
+        'monitoring.alertRetentionDays',
+        { monitoring: { alertRetentionDays: 0 } },
+        /alertRetentionDays: expected above 0/,
       ],
       [
         'monitoring.schedule',

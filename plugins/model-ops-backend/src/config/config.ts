@@ -23,6 +23,10 @@ import { MetricSourceSettings, readMetricSourceSettings } from '../sources';
 import { RulesOptions, readRulesConfig, readSeconds } from './rules';
 import { DEFAULT_DELIVERY_OPTIONS } from '../alerting/DeliveryWorker';
 import type { DeliveryOptions } from '../alerting/DeliveryWorker';
+import {
+  MaintenanceWindow,
+  readMaintenanceWindows,
+} from '../alerting/Silences';
 
 /**
  * All of `modelOps.*` (and the `kubernetes` clusters the kubernetes runtime uses), read and
@@ -58,12 +62,18 @@ export interface ModelOpsConfig extends RulesOptions {
     intervalSeconds: number;
     sampleRetentionDays: number;
     rollupRetentionDays: number;
+    /** How long resolved alerts are kept. */
+    alertRetentionDays: number;
     retentionSchedule: SchedulerServiceTaskScheduleDefinition;
   };
   /** How alert notifications are sent and retried. */
   delivery: DeliveryOptions;
   /** How alerts of an existing Alertmanager name their model. */
   alertmanager: { modelLabel: string };
+  /** The configured maintenance windows (`modelOps.alerts.maintenanceWindows`). */
+  maintenanceWindows: MaintenanceWindow[];
+  /** How long after a deployment or switch an alert names it as its preceding change. */
+  changeWindowMs: number;
   /** The portal's address (`app.baseUrl`), for links in notifications. */
   baseUrl?: string;
   metrics: MetricSourceSettings;
@@ -376,6 +386,12 @@ export async function readModelOpsConfig(
           above: 0,
         },
       ),
+      alertRetentionDays: number(
+        config,
+        'modelOps.monitoring.alertRetentionDays',
+        30,
+        { above: 0 },
+      ),
       retentionSchedule: schedule(
         config,
         'modelOps.monitoring.retentionSchedule',
@@ -388,6 +404,12 @@ export async function readModelOpsConfig(
         config.getOptionalString('modelOps.alerts.alertmanager.modelLabel') ??
         'model_id',
     },
+    maintenanceWindows: readMaintenanceWindows(config),
+    changeWindowMs:
+      number(config, 'modelOps.alerts.changeWindowMinutes', 30, {
+        min: 0,
+        max: 24 * 60,
+      }) * 60_000,
     baseUrl: config.getOptionalString('app.baseUrl'),
     metrics: readMetricSourceSettings(config, workingDirectory),
     local: readLocalRuntimeSettings(config, { workingDirectory }),

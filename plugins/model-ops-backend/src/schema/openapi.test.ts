@@ -249,7 +249,23 @@ describe('the validated router', () => {
         artifact: { uri: 'file:x', sha256: 'a'.repeat(64) },
         extra: 1,
       },
-      /request\/body must NOT have additional properties/,
+      /^The "extra" property is not allowed; the body takes entityRef, version, artifact, config, strategy/,
+    ],
+    [
+      'POST',
+      '/deployments',
+      {
+        entityRef: 'component:default/x',
+        version: '1.0.0',
+        artifact: { uri: 'file:x', sha256: 'a'.repeat(64), size: 3 },
+      },
+      /^The "artifact.size" property is not allowed; artifact takes uri, sha256/,
+    ],
+    [
+      'POST',
+      `${ENTITY}/silences`,
+      { reason: 'x', durationMinutes: 5, matchers: { model: ['m'] } },
+      /^The "matchers.model" property is not allowed; matchers takes alertType, severity, slot/,
     ],
     [
       'GET',

@@ -106,6 +106,8 @@ const RUN = {
 };
 const SEEDED_RUNS = Object.values(RUN);
 const ALERT_ID = '77777777-7777-4777-8777-777777777777';
+const SILENCE_ID = '99999999-9999-4999-8999-999999999999';
+const INCIDENT_ID = '66666666-6666-4666-8666-666666666666';
 
 const world: FuzzWorld = {
   entities: entities.map(e => ({
@@ -115,6 +117,10 @@ const world: FuzzWorld = {
   })),
   runIds: SEEDED_RUNS,
   alertIds: [ALERT_ID],
+  pathIds: {
+    silenceId: [SILENCE_ID, 'maintenance:weekly'],
+    incidentId: [INCIDENT_ID],
+  },
   versions: ['1.0.0', '1.1.0', '2.0.0', '9.9.9'],
   artifactUris: [
     'file:models/fraud-detector/1.0.0',
@@ -172,6 +178,7 @@ describe.each(databases.eachSupportedId())(
     let tables: string[];
     /** The seeded alert's row, to put back after an acknowledgement or resolution. */
     let seededAlert: Record<string, unknown>;
+    let seededIncident: Record<string, unknown>;
     const logs: string[] = [];
     /** How often each operation answered each status, shown with FUZZ_STATS=1. */
     const statuses: Record<string, Record<number, number>> = {};
@@ -247,6 +254,9 @@ describe.each(databases.eachSupportedId())(
       seededAlert = await knex('model_ops_alerts')
         .where({ id: ALERT_ID })
         .first();
+      seededIncident = await knex('model_ops_incidents')
+        .where({ id: INCIDENT_ID })
+        .first();
       tables = await listTables(knex, databaseId);
       // A real page cursor, for the fuzzer to replay, cut and forge.
       const page = await request(server)
@@ -289,6 +299,14 @@ describe.each(databases.eachSupportedId())(
       await knex('model_ops_alert_deliveries')
         .whereNot({ id: '88888888-8888-4888-8888-888888888888' })
         .delete();
+      // A resolution resolves the incident; a silence made or expired.
+      await knex('model_ops_incidents')
+        .where({ id: INCIDENT_ID })
+        .update(seededIncident);
+      await knex('model_ops_silences').whereNot({ id: SILENCE_ID }).delete();
+      await knex('model_ops_silences')
+        .where({ id: SILENCE_ID })
+        .update({ expired_at: null, expired_by: null });
     }
 
     function send(req: FuzzRequest) {
@@ -702,7 +720,32 @@ async function seed(knex: Knex) {
     summary: 'responseTimeP95 301 above 200',
     starts_at: at(3),
     firing_at: at(2),
+    last_notified_at: at(2),
+    incident_id: INCIDENT_ID,
+    version: '1.0.0',
     updated_at: at(1),
+  });
+  await knex('model_ops_incidents').insert({
+    id: INCIDENT_ID,
+    model_id: 'fraud',
+    entity_ref: 'component:default/fraud-detector',
+    state: 'open',
+    title: 'fraud: slow',
+    severity: 'warning',
+    opened_at: at(2),
+    updated_at: at(2),
+  });
+  await knex('model_ops_silences').insert({
+    id: SILENCE_ID,
+    model_id: 'fraud',
+    entity_ref: 'component:default/fraud-detector',
+    kind: 'silence',
+    matchers: JSON.stringify({ alertType: ['other'] }),
+    reason: 'seeded',
+    created_by: 'user:default/guest',
+    created_at: at(5),
+    starts_at: at(5),
+    ends_at: new Date(now + 24 * 3600_000),
   });
   await knex('model_ops_alert_deliveries').insert({
     id: '88888888-8888-4888-8888-888888888888',

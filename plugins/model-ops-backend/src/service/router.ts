@@ -5,7 +5,8 @@ import type { DeploymentsService } from '../deployments';
 import type { EnvironmentsService } from '../environments';
 import type { ModelsService } from '../models';
 import type { MonitoringService } from '../monitoring';
-import { createOpenApiRouter } from '../schema/openapi/generated';
+import { createOpenApiRouter, spec } from '../schema/openapi/generated';
+import { unknownFieldsNamed } from './unknownFields';
 
 const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -32,7 +33,10 @@ export async function createRouter(options: {
     monitoring,
     alerting,
   } = options;
-  const router = await createOpenApiRouter();
+  const router = await createOpenApiRouter({
+    // Backstage's default body parser, then the name of any property a closed body refuses.
+    middleware: [express.json(), unknownFieldsNamed(spec)],
+  });
   // Typed by what httpAuth accepts, so that every route's typed request fits.
   const credentialsOf = (req: Parameters<HttpAuthService['credentials']>[0]) =>
     httpAuth.credentials(req, { allow: ['user', 'service'] });
@@ -276,6 +280,95 @@ export async function createRouter(options: {
       });
     },
   );
+
+  router.get('/entities/:kind/:namespace/:name/silences', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json({
+      items: await alerting.listSilences(
+        { kind, namespace, name },
+        await credentialsOf(req),
+      ),
+    });
+  });
+
+  router.post('/entities/:kind/:namespace/:name/silences', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    const credentials = await credentialsOf(req);
+    res.status(201).json(
+      await alerting.createSilence({ kind, namespace, name }, req.body, {
+        credentials,
+        request: req,
+      }),
+    );
+  });
+
+  router.post(
+    '/entities/:kind/:namespace/:name/silences/:silenceId/expire',
+    async (req, res) => {
+      const { kind, namespace, name, silenceId } = req.params;
+      const credentials = await credentialsOf(req);
+      res.json(
+        await alerting.expireSilence({ kind, namespace, name }, silenceId, {
+          credentials,
+          request: req,
+        }),
+      );
+    },
+  );
+
+  router.get('/entities/:kind/:namespace/:name/incidents', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json({
+      items: await alerting.listIncidents(
+        { kind, namespace, name },
+        await credentialsOf(req),
+      ),
+    });
+  });
+
+  router.get(
+    '/entities/:kind/:namespace/:name/incidents/:incidentId',
+    async (req, res) => {
+      const { kind, namespace, name, incidentId } = req.params;
+      res.json(
+        await alerting.getIncident(
+          { kind, namespace, name },
+          incidentId,
+          await credentialsOf(req),
+        ),
+      );
+    },
+  );
+
+  router.get(
+    '/entities/:kind/:namespace/:name/incidents/:incidentId/report',
+    async (req, res) => {
+      const { kind, namespace, name, incidentId } = req.params;
+      const report = await alerting.incidentReport(
+        { kind, namespace, name },
+        incidentId,
+        await credentialsOf(req),
+      );
+      // The typed router knows JSON bodies only; the report is Markdown.
+      (res as unknown as express.Response)
+        .type('text/markdown; charset=utf-8')
+        .setHeader(
+          'Content-Disposition',
+          `attachment; filename="incident-${incidentId}.md"`,
+        )
+        .send(report);
+    },
+  );
+
+  router.get('/incidents', async (req, res) => {
+    res.json({
+      items: await alerting.openIncidents(await credentialsOf(req)),
+    });
+  });
+
+  router.get('/alerts', async (req, res) => {
+    res.json({ items: await alerting.openAlerts(await credentialsOf(req)) });
+  });
 
   // The credentials barrier, kept here rather than in the backend's default one (the plugin
   // marks its routes unauthenticated for that) so that a refused mutation is audited like a

@@ -1,4 +1,8 @@
-import { createServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   mockCredentials,
   mockServices,
@@ -14,15 +18,31 @@ import { config, fraud, sentiment } from '../../__testUtils__/plugin';
  * The whole plugin for the alerting route tests: fraud-detector and sentiment-classifier in
  * the catalog, no pipeline worker, and every alert routed to a webhook channel `hook` at once
  * (never sent here: the outbox's sending has its own tests, the rows are only written).
- * `modelOps` adds to that configuration.
+ * `modelOps` adds to that configuration; permissions are denied on the entities `deny` names.
  */
 export async function startAlertingBackend(
   knex: Knex,
   modelOps: Record<string, unknown> = {},
+  options: { deny?: string[] } = {},
 ) {
+  const deny = new Set(options.deny ?? []);
   return startTestBackend({
     features: [
       modelOpsPlugin,
+      createServiceFactory({
+        service: coreServices.permissions,
+        deps: {},
+        factory: () => ({
+          authorize: async (requests: any[]) =>
+            requests.map(r => ({
+              result: deny.has(r.resourceRef)
+                ? AuthorizeResult.DENY
+                : AuthorizeResult.ALLOW,
+            })),
+          authorizeConditional: async (requests: any[]) =>
+            requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+        }),
+      }),
       createServiceFactory({
         service: catalogServiceRef,
         deps: {},

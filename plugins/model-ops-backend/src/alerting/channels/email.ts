@@ -12,6 +12,7 @@ import {
   KIND_WORDING,
   absoluteUrl,
   escalationLine,
+  changeLine,
   isoTime,
   valueVsThreshold,
 } from './format';
@@ -107,6 +108,7 @@ function alertFacts(alert: AlertMessage): Array<[string, string]> {
   if (figures) facts.push(['Value', `${figures}, metric ${alert.metric}`]);
   if (alert.slot) facts.push(['Slot', alert.slot]);
   if (alert.version) facts.push(['Version', alert.version]);
+  if (alert.change) facts.push(['Preceding change', changeLine(alert.change)]);
   facts.push(['Started', isoTime(alert.startsAt)]);
   if (alert.endsAt) facts.push(['Ended', isoTime(alert.endsAt)]);
   facts.push(['Summary', alert.summary]);

@@ -80,7 +80,15 @@ export function alertLine(alert: AlertMessage): string {
     `${alert.alertType} (${alert.severity}${state}): ${alert.summary}`,
     figures ? ` — ${figures}` : '',
     where ? `, ${where}` : '',
+    alert.change ? `; ${changeLine(alert.change)}` : '',
   ].join('');
+}
+
+/** What preceded an alert: `after Deployment of 1.2.0 succeeded at 2026-…Z`. */
+export function changeLine(
+  change: NonNullable<AlertMessage['change']>,
+): string {
+  return `after ${change.summary} at ${isoTime(change.at)}`;
 }
 
 /** Who acknowledged the notification's alerts, and their comments, as one line each. */

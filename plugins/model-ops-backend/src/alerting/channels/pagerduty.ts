@@ -6,7 +6,7 @@ import {
   AlertNotification,
 } from '@model-ops/plugin-model-ops-node';
 import { ChannelConfigReader } from './config';
-import { absoluteUrl, isoTime } from './format';
+import { absoluteUrl, changeLine, isoTime } from './format';
 import { postJson, shorten } from './http';
 
 /** PagerDuty's Events API v2 endpoint for alert events. */
@@ -116,6 +116,7 @@ export function pagerDutyEvents(
       threshold: alert.threshold,
       slot: alert.slot,
       version: alert.version,
+      precedingChange: alert.change ? changeLine(alert.change) : undefined,
       route: notification.route,
       kind: notification.kind,
       startsAt: isoTime(alert.startsAt),

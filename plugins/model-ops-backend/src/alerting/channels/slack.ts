@@ -20,6 +20,7 @@ import {
   isoTime,
   valueVsThreshold,
   versionAndSlot,
+  changeLine,
 } from './format';
 import { Deadline, httpResult, urlSecrets } from './http';
 
@@ -89,6 +90,14 @@ function alertBlock(
   const where = versionAndSlot(alert);
   if (where) {
     fields.push(mrkdwn(`*Version / slot*\n${escapeMrkdwn(where)}`, FIELD_MAX));
+  }
+  if (alert.change) {
+    fields.push(
+      mrkdwn(
+        `*Preceding change*\n${escapeMrkdwn(changeLine(alert.change))}`,
+        FIELD_MAX,
+      ),
+    );
   }
   if (alert.state === 'resolved' && alert.endsAt) {
     fields.push(mrkdwn(`*Resolved at*\n${isoTime(alert.endsAt)}`, FIELD_MAX));

@@ -9,6 +9,7 @@ import { ChannelConfigReader } from './config';
 import {
   absoluteUrl,
   acknowledgementLines,
+  changeLine,
   escalationLine,
   formatNumber,
 } from './format';
@@ -153,6 +154,7 @@ function alertOf(
   if (alert.threshold !== undefined) {
     annotations.threshold = formatNumber(alert.threshold);
   }
+  if (alert.change) annotations.preceding_change = changeLine(alert.change);
   const resolved = alert.state === 'resolved';
   return {
     status: resolved ? 'resolved' : 'firing',

@@ -9,18 +9,24 @@ import { AlertState } from '../models/AlertState.model';
 import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
 import { AlertmanagerWebhookResponse } from '../models/AlertmanagerWebhookResponse.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
+import { CreateSilenceRequest } from '../models/CreateSilenceRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
 import { EnvironmentsResponse } from '../models/EnvironmentsResponse.model';
+import { IncidentDetails } from '../models/IncidentDetails.model';
 import { ListAlertDeliveriesResponse } from '../models/ListAlertDeliveriesResponse.model';
 import { ListAlertsResponse } from '../models/ListAlertsResponse.model';
 import { ListArtifactsResponse } from '../models/ListArtifactsResponse.model';
 import { ListDeploymentsResponse } from '../models/ListDeploymentsResponse.model';
+import { ListIncidentsResponse } from '../models/ListIncidentsResponse.model';
 import { ListModelsResponse } from '../models/ListModelsResponse.model';
+import { ListSilencesResponse } from '../models/ListSilencesResponse.model';
 import { MetricsResponse } from '../models/MetricsResponse.model';
 import { ModelDetails } from '../models/ModelDetails.model';
 import { ModelStatusResponse } from '../models/ModelStatusResponse.model';
+import { OpenAlertsResponse } from '../models/OpenAlertsResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 import { RollbackSwitchRequest } from '../models/RollbackSwitchRequest.model';
+import { Silence } from '../models/Silence.model';
 import { SlotLogsResponse } from '../models/SlotLogsResponse.model';
 import { SlotName } from '../models/SlotName.model';
 import { SwitchRecord } from '../models/SwitchRecord.model';
@@ -108,6 +114,53 @@ export type CreateDeployment = {
   body: CreateDeploymentRequest;
 };
 /**
+ * The request of {@link DefaultApiClient.createSilence}.
+ *
+ * @public
+ */
+export type CreateSilence = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+  body: CreateSilenceRequest;
+};
+/**
+ * The request of {@link DefaultApiClient.expireSilence}.
+ *
+ * @public
+ */
+export type ExpireSilence = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of a silence or maintenance window made through the API (a uuid; `maintenance:<name>` windows come from configuration and cannot be expired here).
+     */
+    silenceId: string;
+  };
+};
+/**
  * The request of {@link DefaultApiClient.getDeployment}.
  *
  * @public
@@ -139,6 +192,56 @@ export type GetEnvironments = {
      * The entity's name.
      */
     name: string;
+  };
+};
+/**
+ * The request of {@link DefaultApiClient.getIncident}.
+ *
+ * @public
+ */
+export type GetIncident = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an incident.
+     */
+    incidentId: string;
+  };
+};
+/**
+ * The request of {@link DefaultApiClient.getIncidentReport}.
+ *
+ * @public
+ */
+export type GetIncidentReport = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an incident.
+     */
+    incidentId: string;
   };
 };
 /**
@@ -356,11 +459,65 @@ export type ListDeployments = {
   };
 };
 /**
+ * The request of {@link DefaultApiClient.listIncidents}.
+ *
+ * @public
+ */
+export type ListIncidents = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+};
+/**
  * The request of {@link DefaultApiClient.listModels}.
  *
  * @public
  */
 export type ListModels = {};
+/**
+ * The request of {@link DefaultApiClient.listOpenAlerts}.
+ *
+ * @public
+ */
+export type ListOpenAlerts = {};
+/**
+ * The request of {@link DefaultApiClient.listOpenIncidents}.
+ *
+ * @public
+ */
+export type ListOpenIncidents = {};
+/**
+ * The request of {@link DefaultApiClient.listSilences}.
+ *
+ * @public
+ */
+export type ListSilences = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+};
 /**
  * The request of {@link DefaultApiClient.promoteCanary}.
  *
@@ -594,6 +751,51 @@ export class DefaultApiClient {
   }
 
   /**
+   * Mutes the model's matching alerts until it ends; they are still recorded and shown. Needs model-ops.alert.update on the model's entity.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async createSilence(
+    request: CreateSilence,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Silence>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/silences`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: headersFor(options, { 'Content-Type': 'application/json' }),
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Ends a silence or maintenance window made through the API now. Needs model-ops.alert.update.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async expireSilence(
+    request: ExpireSilence,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Silence>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/silences/${encodeURIComponent(request.path.silenceId)}/expire`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
    * A run with its stages.
    *
    * @param request - The path parameters, query and body of the request.
@@ -627,6 +829,50 @@ export class DefaultApiClient {
     )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
       request.path.name,
     )}/environments`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * An incident with its alerts and its timeline (alerts, notifications, acknowledgements, escalations, deployments and switches around it).
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async getIncident(
+    request: GetIncident,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<IncidentDetails>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/incidents/${encodeURIComponent(request.path.incidentId)}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * The post-incident report, as Markdown.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async getIncidentReport(
+    request: GetIncidentReport,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<void>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/incidents/${encodeURIComponent(request.path.incidentId)}/report`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'GET',
       headers: headersFor(options, {}),
@@ -838,6 +1084,28 @@ export class DefaultApiClient {
   }
 
   /**
+   * The model's incidents, newest first.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async listIncidents(
+    request: ListIncidents,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListIncidentsResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/incidents`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
    * Every model in the catalog that the caller may see, with its stored state.
    *
    * @param options - Overrides for this one request.
@@ -848,6 +1116,62 @@ export class DefaultApiClient {
   ): Promise<TypedResponse<ListModelsResponse>> {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
     const uri = `/models`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * The firing alerts of every model the caller may see.
+   *
+   * @param options - Overrides for this one request.
+   */
+  public async listOpenAlerts(
+    _request: ListOpenAlerts = {},
+    options?: RequestOptions,
+  ): Promise<TypedResponse<OpenAlertsResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/alerts`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * The open incidents of every model the caller may see, and those resolved in the last 24 hours.
+   *
+   * @param options - Overrides for this one request.
+   */
+  public async listOpenIncidents(
+    _request: ListOpenIncidents = {},
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListIncidentsResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/incidents`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * The model's silences and maintenance windows (from the API and from configuration), active and pending first, then the expired of the last 7 days.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async listSilences(
+    request: ListSilences,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListSilencesResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/silences`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'GET',
       headers: headersFor(options, {}),

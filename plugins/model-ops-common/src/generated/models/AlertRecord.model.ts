@@ -3,8 +3,9 @@
 // ******************************************************************
 // Edit plugins/model-ops-backend/src/schema/openapi.yaml, then run
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
+import { AlertSlot } from './AlertSlot.model';
 import { AlertState } from './AlertState.model';
-import { SlotName } from './SlotName.model';
+import { PrecedingChange } from './PrecedingChange.model';
 
 /**
  * One alert of a model.
@@ -21,7 +22,7 @@ export interface AlertRecord {
    * The metric the rule watches (a ModelMetric), or `external` for an alert from Alertmanager.
    */
   metric: string;
-  slot?: SlotName;
+  slot?: AlertSlot;
   severity: 'warning' | 'critical';
   state: AlertState;
   value: number;
@@ -39,4 +40,17 @@ export interface AlertRecord {
    */
   escalation?: string;
   runbook?: string;
+  /**
+   * The version its slot served when it fired.
+   */
+  version?: string;
+  change?: PrecedingChange;
+  /**
+   * The incident it belongs to (alerts join one when they are first notified).
+   */
+  incidentId?: string;
+  /**
+   * What muted it when it fired, a silence id or `maintenance:<name>`; it was recorded, not notified.
+   */
+  silencedBy?: string;
 }

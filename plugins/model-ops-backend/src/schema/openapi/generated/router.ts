@@ -83,6 +83,27 @@ export const spec = {
           format: 'uuid',
         },
       },
+      silenceId: {
+        name: 'silenceId',
+        in: 'path',
+        required: true,
+        description:
+          'The id of a silence or maintenance window made through the API (a uuid; `maintenance:<name>` windows come from configuration and cannot be expired here).',
+        schema: {
+          type: 'string',
+          maxLength: 128,
+        },
+      },
+      incidentId: {
+        name: 'incidentId',
+        in: 'path',
+        required: true,
+        description: 'The id of an incident.',
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
     },
     requestBodies: {},
     responses: {
@@ -247,6 +268,12 @@ export const spec = {
         description:
           'The slots a model can have in a runtime: `testing` holds the ephemeral instance a pipeline run tests against, `staging` the candidate, `blue` and `green` the two production colors.',
         enum: ['testing', 'staging', 'blue', 'green'],
+      },
+      AlertSlot: {
+        type: 'string',
+        description:
+          'The slot an alert is about: a SlotName, or `production` for the model-level values of a model Model Ops does not deploy (`model-ops/runtime: external`).',
+        enum: ['testing', 'staging', 'blue', 'green', 'production'],
       },
       ModelSummary: {
         type: 'object',
@@ -1288,7 +1315,7 @@ export const spec = {
               'The metric the rule watches (a ModelMetric), or `external` for an alert from Alertmanager.',
           },
           slot: {
-            $ref: '#/components/schemas/SlotName',
+            $ref: '#/components/schemas/AlertSlot',
           },
           severity: {
             type: 'string',
@@ -1338,6 +1365,23 @@ export const spec = {
           },
           runbook: {
             type: 'string',
+          },
+          version: {
+            type: 'string',
+            description: 'The version its slot served when it fired.',
+          },
+          change: {
+            $ref: '#/components/schemas/PrecedingChange',
+          },
+          incidentId: {
+            type: 'string',
+            description:
+              'The incident it belongs to (alerts join one when they are first notified).',
+          },
+          silencedBy: {
+            type: 'string',
+            description:
+              'What muted it when it fired, a silence id or `maintenance:<name>`; it was recorded, not notified.',
           },
         },
         required: [
@@ -1614,6 +1658,348 @@ export const spec = {
             type: 'array',
             items: {
               $ref: '#/components/schemas/AlertDelivery',
+            },
+          },
+        },
+        required: ['items'],
+      },
+      PrecedingChange: {
+        type: 'object',
+        description:
+          'A deployment, rollback or traffic switch of the model that happened shortly before an alert fired.',
+        additionalProperties: false,
+        properties: {
+          kind: {
+            type: 'string',
+            enum: ['deployment', 'rollback', 'switch'],
+          },
+          id: {
+            type: 'string',
+            description: 'The run id (deployment, rollback) or the switch id.',
+          },
+          at: {
+            type: 'string',
+            format: 'date-time',
+            description: 'When it finished, or started when it is still going.',
+          },
+          summary: {
+            type: 'string',
+          },
+          version: {
+            type: 'string',
+          },
+        },
+        required: ['kind', 'id', 'at', 'summary'],
+      },
+      SilenceMatchers: {
+        type: 'object',
+        description:
+          'Which alerts of the model a silence mutes; a list left out matches any value.',
+        additionalProperties: false,
+        properties: {
+          alertType: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 50,
+            items: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 128,
+            },
+          },
+          severity: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'string',
+              enum: ['warning', 'critical'],
+            },
+          },
+          slot: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              $ref: '#/components/schemas/AlertSlot',
+            },
+          },
+        },
+      },
+      Silence: {
+        type: 'object',
+        description:
+          'A silence (matching alerts) or maintenance window (the whole model). Muted alerts are recorded and shown, not notified.',
+        additionalProperties: false,
+        properties: {
+          id: {
+            type: 'string',
+            description:
+              'A uuid, or `maintenance:<name>` for a window from configuration.',
+          },
+          modelId: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+            enum: ['silence', 'maintenance'],
+          },
+          source: {
+            type: 'string',
+            enum: ['api', 'config'],
+          },
+          matchers: {
+            $ref: '#/components/schemas/SilenceMatchers',
+          },
+          reason: {
+            type: 'string',
+          },
+          createdBy: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          startsAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          endsAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          expiredAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          expiredBy: {
+            type: 'string',
+          },
+          state: {
+            type: 'string',
+            enum: ['pending', 'active', 'expired'],
+          },
+        },
+        required: [
+          'id',
+          'modelId',
+          'kind',
+          'source',
+          'matchers',
+          'reason',
+          'startsAt',
+          'endsAt',
+          'state',
+        ],
+      },
+      CreateSilenceRequest: {
+        type: 'object',
+        description:
+          'A silence, or with kind maintenance a maintenance window of the whole model (matchers are then not allowed).',
+        additionalProperties: false,
+        properties: {
+          kind: {
+            type: 'string',
+            enum: ['silence', 'maintenance'],
+            default: 'silence',
+          },
+          matchers: {
+            $ref: '#/components/schemas/SilenceMatchers',
+          },
+          reason: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 2000,
+          },
+          startsAt: {
+            type: 'string',
+            format: 'date-time',
+            description: 'Default now.',
+          },
+          endsAt: {
+            type: 'string',
+            format: 'date-time',
+            description:
+              'At most 30 days after startsAt; give this or durationMinutes.',
+          },
+          durationMinutes: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 43200,
+          },
+        },
+        required: ['reason'],
+      },
+      ListSilencesResponse: {
+        type: 'object',
+        description: '`GET /entities/{kind}/{namespace}/{name}/silences`.',
+        additionalProperties: false,
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Silence',
+            },
+          },
+        },
+        required: ['items'],
+      },
+      Incident: {
+        type: 'object',
+        description: 'The overlapping firing alerts of one model.',
+        additionalProperties: false,
+        properties: {
+          id: {
+            type: 'string',
+          },
+          modelId: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          state: {
+            type: 'string',
+            enum: ['open', 'resolved'],
+          },
+          title: {
+            type: 'string',
+          },
+          severity: {
+            type: 'string',
+            enum: ['warning', 'critical'],
+          },
+          openedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          acknowledgedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          acknowledgedBy: {
+            type: 'string',
+          },
+          resolvedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          timeToAcknowledgeSeconds: {
+            type: 'number',
+          },
+          timeToResolveSeconds: {
+            type: 'number',
+          },
+          alertCount: {
+            type: 'integer',
+          },
+          runbook: {
+            type: 'string',
+          },
+          change: {
+            $ref: '#/components/schemas/PrecedingChange',
+          },
+        },
+        required: [
+          'id',
+          'modelId',
+          'entityRef',
+          'state',
+          'title',
+          'severity',
+          'openedAt',
+          'alertCount',
+        ],
+      },
+      IncidentEvent: {
+        type: 'object',
+        description: "One entry of an incident's timeline.",
+        additionalProperties: false,
+        properties: {
+          at: {
+            type: 'string',
+            format: 'date-time',
+          },
+          kind: {
+            type: 'string',
+            enum: [
+              'alert-firing',
+              'alert-acknowledged',
+              'alert-escalated',
+              'alert-resolved',
+              'notification-sent',
+              'notification-failed',
+              'deployment',
+              'rollback',
+              'switch',
+              'silence',
+            ],
+          },
+          summary: {
+            type: 'string',
+          },
+          alertId: {
+            type: 'string',
+          },
+          actor: {
+            type: 'string',
+          },
+          ref: {
+            type: 'string',
+            description:
+              'The run, switch, delivery or silence the entry is about.',
+          },
+        },
+        required: ['at', 'kind', 'summary'],
+      },
+      IncidentDetails: {
+        type: 'object',
+        description:
+          '`GET /entities/{kind}/{namespace}/{name}/incidents/{incidentId}`.',
+        additionalProperties: false,
+        properties: {
+          incident: {
+            $ref: '#/components/schemas/Incident',
+          },
+          alerts: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/AlertRecord',
+            },
+          },
+          timeline: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/IncidentEvent',
+            },
+          },
+        },
+        required: ['incident', 'alerts', 'timeline'],
+      },
+      ListIncidentsResponse: {
+        type: 'object',
+        description:
+          '`GET /entities/{kind}/{namespace}/{name}/incidents` and `GET /incidents`.',
+        additionalProperties: false,
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Incident',
+            },
+          },
+        },
+        required: ['items'],
+      },
+      OpenAlertsResponse: {
+        type: 'object',
+        description:
+          '`GET /alerts`: the open alerts of every model the caller may see.',
+        additionalProperties: false,
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/AlertRecord',
             },
           },
         },
@@ -2656,6 +3042,328 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/silences': {
+      get: {
+        operationId: 'ListSilences',
+        description:
+          "The model's silences and maintenance windows (from the API and from configuration), active and pending first, then the expired of the last 7 days.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The silences.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ListSilencesResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'CreateSilence',
+        description:
+          "Mutes the model's matching alerts until it ends; they are still recorded and shown. Needs model-ops.alert.update on the model's entity.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/CreateSilenceRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The silence.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Silence',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/silences/{silenceId}/expire': {
+      post: {
+        operationId: 'ExpireSilence',
+        description:
+          'Ends a silence or maintenance window made through the API now. Needs model-ops.alert.update.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/silenceId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The silence, expired.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Silence',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/incidents': {
+      get: {
+        operationId: 'ListIncidents',
+        description: "The model's incidents, newest first.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The incidents.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ListIncidentsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/incidents/{incidentId}': {
+      get: {
+        operationId: 'GetIncident',
+        description:
+          'An incident with its alerts and its timeline (alerts, notifications, acknowledgements, escalations, deployments and switches around it).',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/incidentId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The incident.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/IncidentDetails',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/incidents/{incidentId}/report': {
+      get: {
+        operationId: 'GetIncidentReport',
+        description: 'The post-incident report, as Markdown.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/incidentId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The report.',
+            content: {
+              'text/markdown': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/incidents': {
+      get: {
+        operationId: 'ListOpenIncidents',
+        description:
+          'The open incidents of every model the caller may see, and those resolved in the last 24 hours.',
+        responses: {
+          '200': {
+            description: 'The incidents.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ListIncidentsResponse',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/alerts': {
+      get: {
+        operationId: 'ListOpenAlerts',
+        description: 'The firing alerts of every model the caller may see.',
+        responses: {
+          '200': {
+            description: 'The alerts.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/OpenAlertsResponse',
+                },
+              },
+            },
+          },
+          '401': {
             $ref: '#/components/responses/ErrorResponse',
           },
           default: {

@@ -9,18 +9,24 @@ import { AlertState } from '../models/AlertState.model';
 import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
 import { AlertmanagerWebhookResponse } from '../models/AlertmanagerWebhookResponse.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
+import { CreateSilenceRequest } from '../models/CreateSilenceRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
 import { EnvironmentsResponse } from '../models/EnvironmentsResponse.model';
+import { IncidentDetails } from '../models/IncidentDetails.model';
 import { ListAlertDeliveriesResponse } from '../models/ListAlertDeliveriesResponse.model';
 import { ListAlertsResponse } from '../models/ListAlertsResponse.model';
 import { ListArtifactsResponse } from '../models/ListArtifactsResponse.model';
 import { ListDeploymentsResponse } from '../models/ListDeploymentsResponse.model';
+import { ListIncidentsResponse } from '../models/ListIncidentsResponse.model';
 import { ListModelsResponse } from '../models/ListModelsResponse.model';
+import { ListSilencesResponse } from '../models/ListSilencesResponse.model';
 import { MetricsResponse } from '../models/MetricsResponse.model';
 import { ModelDetails } from '../models/ModelDetails.model';
 import { ModelStatusResponse } from '../models/ModelStatusResponse.model';
+import { OpenAlertsResponse } from '../models/OpenAlertsResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 import { RollbackSwitchRequest } from '../models/RollbackSwitchRequest.model';
+import { Silence } from '../models/Silence.model';
 import { SlotLogsResponse } from '../models/SlotLogsResponse.model';
 import { SlotName } from '../models/SlotName.model';
 import { SwitchRecord } from '../models/SwitchRecord.model';
@@ -91,6 +97,55 @@ export type CreateDeployment = {
   response: DeploymentRun;
 };
 /**
+ * Mutes the model's matching alerts until it ends; they are still recorded and shown. Needs model-ops.alert.update on the model's entity.
+ *
+ * @public
+ */
+export type CreateSilence = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+  body: CreateSilenceRequest;
+  response: Silence;
+};
+/**
+ * Ends a silence or maintenance window made through the API now. Needs model-ops.alert.update.
+ *
+ * @public
+ */
+export type ExpireSilence = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of a silence or maintenance window made through the API (a uuid; `maintenance:<name>` windows come from configuration and cannot be expired here).
+     */
+    silenceId: string;
+  };
+  response: Silence;
+};
+/**
  * A run with its stages.
  *
  * @public
@@ -125,6 +180,58 @@ export type GetEnvironments = {
     name: string;
   };
   response: EnvironmentsResponse;
+};
+/**
+ * An incident with its alerts and its timeline (alerts, notifications, acknowledgements, escalations, deployments and switches around it).
+ *
+ * @public
+ */
+export type GetIncident = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an incident.
+     */
+    incidentId: string;
+  };
+  response: IncidentDetails;
+};
+/**
+ * The post-incident report, as Markdown.
+ *
+ * @public
+ */
+export type GetIncidentReport = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+    /**
+     * The id of an incident.
+     */
+    incidentId: string;
+  };
+  response: void;
 };
 /**
  * The model's metric series (all live slots together) between from and to, at most 31 days apart, per minute (step 60) or per hour (step 3600).
@@ -350,12 +457,72 @@ export type ListDeployments = {
   response: ListDeploymentsResponse;
 };
 /**
+ * The model's incidents, newest first.
+ *
+ * @public
+ */
+export type ListIncidents = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+  response: ListIncidentsResponse;
+};
+/**
  * Every model in the catalog that the caller may see, with its stored state.
  *
  * @public
  */
 export type ListModels = {
   response: ListModelsResponse;
+};
+/**
+ * The firing alerts of every model the caller may see.
+ *
+ * @public
+ */
+export type ListOpenAlerts = {
+  response: OpenAlertsResponse;
+};
+/**
+ * The open incidents of every model the caller may see, and those resolved in the last 24 hours.
+ *
+ * @public
+ */
+export type ListOpenIncidents = {
+  response: ListIncidentsResponse;
+};
+/**
+ * The model's silences and maintenance windows (from the API and from configuration), active and pending first, then the expired of the last 7 days.
+ *
+ * @public
+ */
+export type ListSilences = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+  response: ListSilencesResponse;
 };
 /**
  * Asks the worker of a canary in progress to switch all traffic to the canary now. Needs model-ops.environment.switch.
@@ -478,8 +645,12 @@ export type EndpointMap = {
   '#post|/entities/{kind}/{namespace}/{name}/alerts/{alertId}/acknowledge': AcknowledgeAlert;
   '#post|/deployments/{id}/cancel': CancelDeployment;
   '#post|/deployments': CreateDeployment;
+  '#post|/entities/{kind}/{namespace}/{name}/silences': CreateSilence;
+  '#post|/entities/{kind}/{namespace}/{name}/silences/{silenceId}/expire': ExpireSilence;
   '#get|/deployments/{id}': GetDeployment;
   '#get|/entities/{kind}/{namespace}/{name}/environments': GetEnvironments;
+  '#get|/entities/{kind}/{namespace}/{name}/incidents/{incidentId}': GetIncident;
+  '#get|/entities/{kind}/{namespace}/{name}/incidents/{incidentId}/report': GetIncidentReport;
   '#get|/entities/{kind}/{namespace}/{name}/metrics': GetMetrics;
   '#get|/entities/{kind}/{namespace}/{name}': GetModel;
   '#get|/entities/{kind}/{namespace}/{name}/slots/{slot}/logs': GetSlotLogs;
@@ -489,7 +660,11 @@ export type EndpointMap = {
   '#get|/entities/{kind}/{namespace}/{name}/alerts': ListAlerts;
   '#get|/entities/{kind}/{namespace}/{name}/artifacts': ListArtifacts;
   '#get|/entities/{kind}/{namespace}/{name}/deployments': ListDeployments;
+  '#get|/entities/{kind}/{namespace}/{name}/incidents': ListIncidents;
   '#get|/models': ListModels;
+  '#get|/alerts': ListOpenAlerts;
+  '#get|/incidents': ListOpenIncidents;
+  '#get|/entities/{kind}/{namespace}/{name}/silences': ListSilences;
   '#post|/deployments/{id}/promote': PromoteCanary;
   '#post|/entities/{kind}/{namespace}/{name}/alerts/{alertId}/resolve': ResolveAlert;
   '#post|/entities/{kind}/{namespace}/{name}/rollback': RollbackModel;
