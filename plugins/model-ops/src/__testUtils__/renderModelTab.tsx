@@ -37,6 +37,8 @@ export function renderModelTab(
       .fn()
       .mockResolvedValue({ from: '', to: '', stepSeconds: 60, series: [] }),
     listAlerts: jest.fn().mockResolvedValue({ items: [] }),
+    listSilences: jest.fn().mockResolvedValue({ items: [] }),
+    listIncidents: jest.fn().mockResolvedValue({ items: [] }),
     ...api,
   };
   return renderInTestApp(

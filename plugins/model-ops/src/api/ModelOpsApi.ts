@@ -16,6 +16,12 @@ import {
   ModelStatusResponse,
   AlertRecord,
   ListAlertDeliveriesResponse,
+  CreateSilenceRequest,
+  IncidentDetails,
+  ListIncidentsResponse,
+  ListSilencesResponse,
+  OpenAlertsResponse,
+  Silence,
 } from '@model-ops/plugin-model-ops-common';
 
 /**
@@ -78,6 +84,31 @@ export interface ModelOpsApi {
     entity: CompoundEntityRef,
     alertId: string,
   ): Promise<ListAlertDeliveriesResponse>;
+  /** The model's silences and maintenance windows: active and pending first, then the recently expired. */
+  listSilences(entity: CompoundEntityRef): Promise<ListSilencesResponse>;
+  /** Mutes the model's matching alerts (or, with kind `maintenance`, all of them) for a while. */
+  createSilence(
+    entity: CompoundEntityRef,
+    request: CreateSilenceRequest,
+  ): Promise<Silence>;
+  /** Ends a silence or maintenance window made through the API now. */
+  expireSilence(entity: CompoundEntityRef, silenceId: string): Promise<Silence>;
+  /** The model's incidents, newest first. */
+  listIncidents(entity: CompoundEntityRef): Promise<ListIncidentsResponse>;
+  /** An incident with its alerts and its timeline. */
+  getIncident(
+    entity: CompoundEntityRef,
+    incidentId: string,
+  ): Promise<IncidentDetails>;
+  /** The post-incident report of an incident, as Markdown. */
+  getIncidentReport(
+    entity: CompoundEntityRef,
+    incidentId: string,
+  ): Promise<string>;
+  /** The open incidents of every model the caller may see, and those resolved in the last day. */
+  listOpenIncidents(): Promise<ListIncidentsResponse>;
+  /** The firing alerts of every model the caller may see. */
+  listOpenAlerts(): Promise<OpenAlertsResponse>;
 }
 
 /**

@@ -232,6 +232,89 @@ describe('ModelOpsClient', () => {
     ]);
   });
 
+  it('lists the silences of a model', async () => {
+    const items = [{ id: 's-1', state: 'active' }];
+    const seen = answer({ items });
+    await expect(client().listSilences(entity)).resolves.toEqual({ items });
+    expect(seen).toEqual([get(`${ENTITY_PATH}/silences`)]);
+  });
+
+  it('creates a silence with the request as its JSON body (201)', async () => {
+    const silence = { id: 's-1', kind: 'silence', state: 'active' };
+    const seen = answer(silence, 201);
+    const request = {
+      matchers: { alertType: ['high_error_rate'], slot: ['blue' as const] },
+      reason: 'known issue',
+      durationMinutes: 60,
+    };
+    await expect(client().createSilence(entity, request)).resolves.toEqual(
+      silence,
+    );
+    expect(seen).toEqual([post(`${ENTITY_PATH}/silences`, request)]);
+  });
+
+  it('expires a silence, its id encoded in the path', async () => {
+    const seen = answer({ id: 's 1', state: 'expired' });
+    await expect(client().expireSilence(entity, 's 1')).resolves.toEqual({
+      id: 's 1',
+      state: 'expired',
+    });
+    expect(seen).toEqual([post(`${ENTITY_PATH}/silences/s%201/expire`)]);
+  });
+
+  it('lists the incidents of a model and gets one with its timeline', async () => {
+    const seen = answer({ items: [] });
+    await expect(client().listIncidents(entity)).resolves.toEqual({
+      items: [],
+    });
+    await client().getIncident(entity, 'inc-1');
+    expect(seen).toEqual([
+      get(`${ENTITY_PATH}/incidents`),
+      get(`${ENTITY_PATH}/incidents/inc-1`),
+    ]);
+  });
+
+  it('gets an incident report as Markdown text', async () => {
+    const seen: string[] = [];
+    server.use(
+      http.get(`${BASE}/*`, ({ request }) => {
+        seen.push(request.url);
+        return new HttpResponse('# Incident inc-1\n\n- opened', {
+          headers: { 'Content-Type': 'text/markdown; charset=utf-8' },
+        });
+      }),
+    );
+    await expect(client().getIncidentReport(entity, 'inc-1')).resolves.toBe(
+      '# Incident inc-1\n\n- opened',
+    );
+    expect(seen).toEqual([`${ENTITY_PATH}/incidents/inc-1/report`]);
+  });
+
+  it('turns a failed report into a ResponseError with the backend’s error', async () => {
+    answer(
+      {
+        error: { name: 'NotFoundError', message: 'No incident inc-9' },
+        request: { method: 'GET', url: '/x' },
+        response: { statusCode: 404 },
+      },
+      404,
+    );
+    await expect(
+      client().getIncidentReport(entity, 'inc-9'),
+    ).rejects.toMatchObject({
+      name: 'ResponseError',
+      statusCode: 404,
+      cause: { name: 'NotFoundError', message: 'No incident inc-9' },
+    });
+  });
+
+  it('lists the open incidents and the open alerts of every model', async () => {
+    const seen = answer({ items: [] });
+    await expect(client().listOpenIncidents()).resolves.toEqual({ items: [] });
+    await expect(client().listOpenAlerts()).resolves.toEqual({ items: [] });
+    expect(seen).toEqual([get(`${BASE}/incidents`), get(`${BASE}/alerts`)]);
+  });
+
   it('turns an error response into a ResponseError with the backend’s error', async () => {
     answer(
       {

@@ -10,16 +10,22 @@ import {
   AlertState,
   AvailableVersion,
   CreateDeploymentRequest,
+  CreateSilenceRequest,
   DefaultApiClient,
   DeploymentRun,
   EnvironmentsResponse,
+  IncidentDetails,
   ListAlertDeliveriesResponse,
   ListAlertsResponse,
   ListDeploymentsResponse,
+  ListIncidentsResponse,
   ListModelsResponse,
+  ListSilencesResponse,
   MetricsResponse,
   ModelDetails,
   ModelStatusResponse,
+  OpenAlertsResponse,
+  Silence,
   SwitchRecord,
   SwitchRequest,
   TypedResponse,
@@ -204,6 +210,65 @@ export class ModelOpsClient implements ModelOpsApi {
         path: { ...entityPath(entity), alertId },
       }),
     );
+  }
+
+  listSilences(entity: CompoundEntityRef): Promise<ListSilencesResponse> {
+    return this.body(this.client.listSilences({ path: entityPath(entity) }));
+  }
+
+  createSilence(
+    entity: CompoundEntityRef,
+    request: CreateSilenceRequest,
+  ): Promise<Silence> {
+    return this.body(
+      this.client.createSilence({ path: entityPath(entity), body: request }),
+    );
+  }
+
+  expireSilence(
+    entity: CompoundEntityRef,
+    silenceId: string,
+  ): Promise<Silence> {
+    return this.body(
+      this.client.expireSilence({
+        path: { ...entityPath(entity), silenceId },
+      }),
+    );
+  }
+
+  listIncidents(entity: CompoundEntityRef): Promise<ListIncidentsResponse> {
+    return this.body(this.client.listIncidents({ path: entityPath(entity) }));
+  }
+
+  getIncident(
+    entity: CompoundEntityRef,
+    incidentId: string,
+  ): Promise<IncidentDetails> {
+    return this.body(
+      this.client.getIncident({ path: { ...entityPath(entity), incidentId } }),
+    );
+  }
+
+  async getIncidentReport(
+    entity: CompoundEntityRef,
+    incidentId: string,
+  ): Promise<string> {
+    // The report is Markdown, not JSON: the generated client's response is read as text.
+    const response = await this.client.getIncidentReport({
+      path: { ...entityPath(entity), incidentId },
+    });
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return response.text();
+  }
+
+  listOpenIncidents(): Promise<ListIncidentsResponse> {
+    return this.body(this.client.listOpenIncidents());
+  }
+
+  listOpenAlerts(): Promise<OpenAlertsResponse> {
+    return this.body(this.client.listOpenAlerts());
   }
 
   /** The body of a successful response; any other becomes a `ResponseError`. */

@@ -12,28 +12,34 @@ import TextField from '@material-ui/core/TextField';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import { modelOpsApiRef } from '../../api';
+import { errorMessage } from './format';
+import { SilenceDialog } from './SilenceDialog';
 
-type Action = 'acknowledge' | 'resolve';
+type Action = 'acknowledge' | 'resolve' | 'silence';
 
-const TITLES: Record<Action, string> = {
+const TITLES: Record<Exclude<Action, 'silence'>, string> = {
   acknowledge: 'Acknowledge alert',
   resolve: 'Resolve alert',
 };
 
-const EXPLAIN: Record<Action, string> = {
+const EXPLAIN: Record<Exclude<Action, 'silence'>, string> = {
   acknowledge:
     'The alert keeps firing until its metric recovers; acknowledging tells its channels (and PagerDuty) that someone is on it.',
   resolve:
     'Resolving ends the alert now and tells its channels. If the breach goes on, the next evaluation opens a new alert.',
 };
 
-/** Acknowledge and Resolve for one open alert, each asking for an optional comment. */
+/**
+ * Acknowledge and Resolve for one open alert, each asking for an optional comment, and Silence,
+ * which mutes the alerts of its type and slot for a while.
+ */
 export function AlertActions(props: {
   entity: CompoundEntityRef;
   alert: AlertRecord;
   /** Why the actions are off, e.g. the caller lacks model-ops.alert.update. */
   disabledReason?: string;
-  onDone: (alert: AlertRecord) => void;
+  /** Called after an action succeeded, to reload what it changed. */
+  onDone: () => void;
 }) {
   const api = useApi(modelOpsApiRef);
   const { entity, alert, disabledReason, onDone } = props;
@@ -50,19 +56,20 @@ export function AlertActions(props: {
     setError(undefined);
   };
   const submit = async () => {
-    if (!action) return;
+    if (!action || action === 'silence') return;
     setBusy(true);
     setError(undefined);
     try {
       const text = comment.trim() || undefined;
-      const done =
-        action === 'acknowledge'
-          ? await api.acknowledgeAlert(entity, alert.id, text)
-          : await api.resolveAlert(entity, alert.id, text);
+      if (action === 'acknowledge') {
+        await api.acknowledgeAlert(entity, alert.id, text);
+      } else {
+        await api.resolveAlert(entity, alert.id, text);
+      }
       close();
-      onDone(done);
+      onDone();
     } catch (e) {
-      setError((e as Error).message);
+      setError(errorMessage(e));
     } finally {
       setBusy(false);
     }
@@ -89,14 +96,35 @@ export function AlertActions(props: {
     <>
       {!alert.acknowledgedBy && button('acknowledge', 'Acknowledge')}
       {button('resolve', 'Resolve')}
-      <Dialog open={!!action} onClose={close} fullWidth maxWidth="sm">
-        <DialogTitle>{action && TITLES[action]}</DialogTitle>
+      {button('silence', 'Silence')}
+      <SilenceDialog
+        entity={entity}
+        open={action === 'silence'}
+        kind="silence"
+        matchers={{
+          alertType: [alert.alertType],
+          ...(alert.slot ? { slot: [alert.slot] } : {}),
+        }}
+        context={`${alert.alertType}: ${alert.summary}`}
+        onClose={close}
+        onCreated={() => onDone()}
+      />
+      <Dialog
+        open={action === 'acknowledge' || action === 'resolve'}
+        onClose={close}
+        fullWidth
+        maxWidth="sm"
+      >
+        <DialogTitle>
+          {(action === 'acknowledge' || action === 'resolve') && TITLES[action]}
+        </DialogTitle>
         <DialogContent>
           <DialogContentText>
             {alert.alertType}: {alert.summary}
           </DialogContentText>
           <DialogContentText variant="body2">
-            {action && EXPLAIN[action]}
+            {(action === 'acknowledge' || action === 'resolve') &&
+              EXPLAIN[action]}
           </DialogContentText>
           <TextField
             id={`alert-action-comment-${alert.id}`}

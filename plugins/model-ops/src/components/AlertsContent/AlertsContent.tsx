@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import {
   InfoCard,
   Progress,
@@ -13,21 +13,26 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import Grid from '@material-ui/core/Grid';
 import { AlertsTable } from './AlertsTable';
+import { IncidentsPanel } from './IncidentsPanel';
 import { MetricTile } from './MetricTile';
 import { MetricsCharts, RangeSelector } from './MetricsCharts';
+import { SilencesPanel } from './SilencesPanel';
 import { StatusHeader } from './StatusHeader';
 import {
   METRICS_RANGES,
   MetricsRange,
   useModelAlerts,
+  useModelIncidents,
   useModelMetrics,
+  useModelSilences,
   useModelStatus,
 } from './useMonitoring';
 import { ModelContentLayout } from '../ModelContentLayout';
 
 /**
- * The live part of the Alerts tab: health, one tile per metric, charts over a chosen range and
- * the alerts. The status and alerts refresh every 15 s, the charts every 60 s.
+ * The live part of the Alerts tab: health, one tile per metric, charts over a chosen range, the
+ * alerts, the silences and maintenance windows, and the incidents. The status, alerts, silences
+ * and incidents refresh every 15 s, the charts every 60 s; a change made here reloads them at once.
  */
 export function ModelMonitoring(props: {
   model: Pick<ModelDetails, 'kind' | 'namespace' | 'name'>;
@@ -41,10 +46,28 @@ export function ModelMonitoring(props: {
   const status = useModelStatus(ref);
   const alerts = useModelAlerts(ref);
   const metrics = useModelMetrics(ref, range);
+  const silences = useModelSilences(ref);
+  const incidents = useModelIncidents(ref);
+  const [incidentId, setIncidentId] = useState<string>();
+  // Counts the changes made on the tab, so the incident shown reloads after each.
+  const [changes, setChanges] = useState(0);
   const canUpdate = usePermission({
     permission: modelOpsAlertUpdatePermission,
     resourceRef: stringifyEntityRef(ref),
   });
+  const disabledReason = canUpdate.allowed
+    ? undefined
+    : 'You may not change the alerts of this model (model-ops.alert.update)';
+
+  const { refresh: refreshAlerts } = alerts;
+  const { refresh: refreshSilences } = silences;
+  const { refresh: refreshIncidents } = incidents;
+  const changed = useCallback(() => {
+    refreshAlerts();
+    refreshSilences();
+    refreshIncidents();
+    setChanges(c => c + 1);
+  }, [refreshAlerts, refreshSilences, refreshIncidents]);
 
   let header;
   if (status.value) {
@@ -105,14 +128,31 @@ export function ModelMonitoring(props: {
           <AlertsTable
             alerts={alerts.value?.items ?? []}
             entity={ref}
-            disabledReason={
-              canUpdate.allowed
-                ? undefined
-                : 'You may not change the alerts of this model (model-ops.alert.update)'
-            }
-            onChanged={alerts.refresh}
+            disabledReason={disabledReason}
+            onChanged={changed}
+            silences={silences.value?.items}
+            onOpenIncident={setIncidentId}
           />
         )}
+      </Grid>
+      <Grid item xs={12}>
+        <SilencesPanel
+          entity={ref}
+          silences={silences.value?.items}
+          error={silences.error}
+          disabledReason={disabledReason}
+          onChanged={changed}
+        />
+      </Grid>
+      <Grid item xs={12}>
+        <IncidentsPanel
+          entity={ref}
+          incidents={incidents.value?.items}
+          error={incidents.error}
+          selectedId={incidentId}
+          onSelect={setIncidentId}
+          changes={changes}
+        />
       </Grid>
     </>
   );

@@ -58,3 +58,31 @@ export function useModelMetrics(ref: CompoundEntityRef, range: MetricsRange) {
     intervalMs: METRICS_POLL_MS,
   });
 }
+
+/** The model's silences and maintenance windows, every {@link STATUS_POLL_MS}. */
+export function useModelSilences(ref: CompoundEntityRef) {
+  const api = useApi(modelOpsApiRef);
+  const load = useCallback(() => api.listSilences(ref), [api, ref]);
+  return usePolling(load, { key: refKey(ref), intervalMs: STATUS_POLL_MS });
+}
+
+/** The model's incidents, every {@link STATUS_POLL_MS}. */
+export function useModelIncidents(ref: CompoundEntityRef) {
+  const api = useApi(modelOpsApiRef);
+  const load = useCallback(() => api.listIncidents(ref), [api, ref]);
+  return usePolling(load, { key: refKey(ref), intervalMs: STATUS_POLL_MS });
+}
+
+/** One incident with its alerts and timeline: every {@link STATUS_POLL_MS} while it is open. */
+export function useIncident(ref: CompoundEntityRef, incidentId: string) {
+  const api = useApi(modelOpsApiRef);
+  const load = useCallback(
+    () => api.getIncident(ref, incidentId),
+    [api, ref, incidentId],
+  );
+  return usePolling(load, {
+    key: `${refKey(ref)}#${incidentId}`,
+    intervalMs: value =>
+      value && value.incident.state === 'resolved' ? undefined : STATUS_POLL_MS,
+  });
+}

@@ -1,11 +1,15 @@
 import {
   AlertRecord,
+  Incident,
+  IncidentDetails,
   MODEL_METRICS,
   MODEL_METRIC_KEYS,
   MetricPoint,
   MetricStatus,
   MetricsResponse,
   ModelStatusResponse,
+  PrecedingChange,
+  Silence,
 } from '@model-ops/plugin-model-ops-common';
 
 const MINUTE_MS = 60_000;
@@ -187,3 +191,142 @@ export function metricsResponse(): MetricsResponse {
     ],
   };
 }
+
+/** The deployment that finished three minutes before {@link firingAlert} fired. */
+export const deploymentChange: PrecedingChange = {
+  kind: 'deployment',
+  id: 'run-7',
+  at: minutesAgo(8),
+  summary: 'Deployment of 1.2.0 succeeded (from 1.1.0)',
+  version: '1.2.0',
+};
+
+/** A silence made through the API, muting the error-rate alerts of blue for the next hour. */
+export const activeSilence: Silence = {
+  id: '6f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b',
+  modelId: 'sentiment-classifier',
+  kind: 'silence',
+  source: 'api',
+  matchers: { alertType: ['high_error_rate'], slot: ['blue'] },
+  reason: 'Known upstream outage',
+  createdBy: 'user:default/guest',
+  createdAt: minutesAgo(10),
+  startsAt: minutesAgo(10),
+  endsAt: minutesAgo(-50),
+  state: 'active',
+};
+
+/** A maintenance window made through the API, starting in two hours. */
+export const pendingMaintenance: Silence = {
+  id: '7a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d',
+  modelId: 'sentiment-classifier',
+  kind: 'maintenance',
+  source: 'api',
+  matchers: {},
+  reason: 'Cluster upgrade',
+  createdBy: 'user:default/ops',
+  createdAt: minutesAgo(5),
+  startsAt: minutesAgo(-120),
+  endsAt: minutesAgo(-240),
+  state: 'pending',
+};
+
+/** A weekly maintenance window from configuration, on now: it cannot be expired. */
+export const configMaintenance: Silence = {
+  id: 'maintenance:weekly-patch',
+  modelId: 'sentiment-classifier',
+  kind: 'maintenance',
+  source: 'config',
+  matchers: {},
+  reason: 'Weekly patch window',
+  startsAt: minutesAgo(30),
+  endsAt: minutesAgo(-30),
+  state: 'active',
+};
+
+/** A silence that ended by hand. */
+export const expiredSilence: Silence = {
+  ...activeSilence,
+  id: '8b3c4d5e-6f7a-4b2c-8d3e-4f5a6b7c8d9e',
+  matchers: { severity: ['warning'] },
+  reason: 'Noisy during load test',
+  startsAt: minutesAgo(300),
+  endsAt: minutesAgo(60),
+  expiredAt: minutesAgo(200),
+  expiredBy: 'user:default/guest',
+  state: 'expired',
+};
+
+/** The open incident {@link firingAlert} belongs to. */
+export const openIncident: Incident = {
+  id: 'inc-1',
+  modelId: 'sentiment-classifier',
+  entityRef: 'component:default/sentiment-classifier',
+  state: 'open',
+  title: 'high_error_rate on sentiment-classifier',
+  severity: 'critical',
+  openedAt: minutesAgo(5),
+  acknowledgedAt: minutesAgo(3),
+  acknowledgedBy: 'user:default/guest',
+  timeToAcknowledgeSeconds: 120,
+  alertCount: 2,
+  runbook: 'https://runbooks.example.com/high-error-rate',
+  change: deploymentChange,
+};
+
+/** A resolved incident of yesterday. */
+export const resolvedIncident: Incident = {
+  id: 'inc-0',
+  modelId: 'sentiment-classifier',
+  entityRef: 'component:default/sentiment-classifier',
+  state: 'resolved',
+  title: 'high_memory_usage on sentiment-classifier',
+  severity: 'warning',
+  openedAt: minutesAgo(26 * 60),
+  acknowledgedAt: minutesAgo(26 * 60 - 7),
+  resolvedAt: minutesAgo(24 * 60 + 30),
+  timeToAcknowledgeSeconds: 420,
+  timeToResolveSeconds: 5400,
+  alertCount: 1,
+};
+
+/** {@link openIncident} with its alerts and a timeline the backend sent out of order. */
+export const openIncidentDetails: IncidentDetails = {
+  incident: openIncident,
+  alerts: [
+    {
+      ...firingAlert,
+      incidentId: 'inc-1',
+      version: '1.2.0',
+      change: deploymentChange,
+    },
+    { ...pendingAlert, incidentId: 'inc-1', state: 'firing' },
+  ],
+  timeline: [
+    {
+      at: minutesAgo(3),
+      kind: 'alert-acknowledged',
+      summary: 'high_error_rate acknowledged: on it',
+      alertId: 'alert-1',
+      actor: 'user:default/guest',
+    },
+    {
+      at: minutesAgo(8),
+      kind: 'deployment',
+      summary: 'Deployment of 1.2.0 succeeded (from 1.1.0)',
+      actor: 'user:default/release-bot',
+      ref: 'run-7',
+    },
+    {
+      at: minutesAgo(5),
+      kind: 'alert-firing',
+      summary: 'high_error_rate fired: Error rate 12.3 % is above 10 %',
+      alertId: 'alert-1',
+    },
+    {
+      at: minutesAgo(4),
+      kind: 'notification-failed',
+      summary: 'oncall-slack: HTTP 503',
+    },
+  ],
+};
