@@ -11,7 +11,7 @@
  *
  * Usage (normally through `yarn e2e` / `yarn screenshots`, which set CHROMIUM_PATH):
  *   node e2e/run.mjs [--screenshots] [--rebuild] [--verbose] [-- <extra node --test args>]
- *     --screenshots  also copy e2e/output/model-deployments.png to docs/screenshots/
+ *     --screenshots  also copy e2e/output/model-deployments.png and model-incident.png to docs/screenshots/
  *     --rebuild      build the frontend even when packages/app/dist looks up to date
  *     --verbose      stream the backend's log to the terminal (it always goes to
  *                    e2e/output/backend.log)
@@ -34,7 +34,7 @@ const testsDir = path.join(e2eDir, 'tests');
 const yarnRelease = path.join(root, '.yarn', 'releases', 'yarn-4.13.0.cjs');
 const appDir = path.join(root, 'packages', 'app');
 const appDist = path.join(appDir, 'dist');
-const SCREENSHOT = 'model-deployments.png';
+const SCREENSHOTS = ['model-deployments.png', 'model-incident.png'];
 
 const argv = process.argv.slice(2);
 const dashDash = argv.indexOf('--');
@@ -480,21 +480,23 @@ async function runTests(baseUrl) {
 }
 
 function copyScreenshot() {
-  const source = path.join(outputDir, SCREENSHOT);
-  if (!fs.existsSync(source)) {
-    throw new HarnessError(
-      `--screenshots: the tests saved no ${path.relative(root, source)}`,
-    );
-  }
   const targetDir = path.join(root, 'docs', 'screenshots');
   fs.mkdirSync(targetDir, { recursive: true });
-  fs.copyFileSync(source, path.join(targetDir, SCREENSHOT));
-  log(
-    `copied the screenshot to ${path.relative(
-      root,
-      path.join(targetDir, SCREENSHOT),
-    )}`,
-  );
+  for (const name of SCREENSHOTS) {
+    const source = path.join(outputDir, name);
+    if (!fs.existsSync(source)) {
+      throw new HarnessError(
+        `--screenshots: the tests saved no ${path.relative(root, source)}`,
+      );
+    }
+    fs.copyFileSync(source, path.join(targetDir, name));
+    log(
+      `copied the screenshot to ${path.relative(
+        root,
+        path.join(targetDir, name),
+      )}`,
+    );
+  }
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -514,7 +516,9 @@ async function main() {
     );
   }
   // A screenshot from an earlier run must not pass for this run's.
-  fs.rmSync(path.join(outputDir, SCREENSHOT), { force: true });
+  for (const name of SCREENSHOTS) {
+    fs.rmSync(path.join(outputDir, name), { force: true });
+  }
 
   await buildFrontend();
   if (interrupted) return 130;

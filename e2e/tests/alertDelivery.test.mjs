@@ -4,7 +4,8 @@
  * in the e2e config), the outbox sends it to a webhook receiver this test runs on loopback (the
  * `e2e-hook` channel, Alertmanager's webhook JSON), and on the Alerts tab the alert is
  * acknowledged with a comment, its delivery log shows the sent messages, and the receiver gets the
- * acknowledgement.
+ * acknowledgement. The alert is in an incident: its timeline is opened on the tab and its
+ * post-incident report downloaded as Markdown.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -180,6 +181,50 @@ describe('Alert delivery', () => {
           path: path.join(outputDir, 'alert-delivery.png'),
           fullPage: true,
         });
+
+        // The alert's incident: its timeline on the tab, and its report as a download.
+        const alert = (
+          await api(
+            `/api/model-ops/entities/component/default/${MODEL}/alerts?state=firing`,
+          )
+        ).body.items.find(a => a.id === firing.id);
+        assert.ok(alert?.incidentId, 'the firing alert is in no incident');
+        await page
+          .getByRole('button', { name: /^Open incident / })
+          .first()
+          .click();
+        const timeline = page.getByLabel('Incident timeline');
+        await timeline
+          .getByText(/acknowledged: e2e: looking into it/)
+          .first()
+          .waitFor({ timeout: TIMEOUTS.content });
+        const timelineText = await timeline.innerText();
+        assert.match(timelineText, /high_error_rate.* firing/);
+        assert.match(timelineText, /notification sent to e2e-hook/);
+        await timeline.scrollIntoViewIfNeeded();
+        await page.screenshot({
+          path: path.join(outputDir, 'alert-incident.png'),
+          fullPage: true,
+        });
+        // The Incidents card with the open timeline, for the README.
+        await timeline
+          .locator('xpath=ancestor::*[contains(@class, "MuiCard-root")][1]')
+          .screenshot({ path: path.join(outputDir, 'model-incident.png') });
+        const [download] = await Promise.all([
+          page.waitForEvent('download', { timeout: TIMEOUTS.content }),
+          timeline.getByRole('button', { name: 'Download report' }).click(),
+        ]);
+        assert.equal(
+          download.suggestedFilename(),
+          `incident-${alert.incidentId}.md`,
+        );
+        const saved = path.join(outputDir, download.suggestedFilename());
+        await download.saveAs(saved);
+        const report = fs.readFileSync(saved, 'utf8');
+        assert.match(report, /^# Incident: churn-predictor: /);
+        assert.match(report, /\| Acknowledged \| .* by /);
+        assert.match(report, /## Timeline/);
+        assert.match(report, /e2e: looking into it/);
         // eslint-disable-next-line no-console
         console.log(
           `[e2e] ${receiver.received.length} webhook messages; kinds ${[

@@ -476,6 +476,9 @@ function duration(seconds: number | undefined): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** A figure as people read it: at most 6 significant digits. */
+const figure = (value: number) => String(Number(value.toPrecision(6)));
+
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /**
@@ -529,7 +532,9 @@ export function incidentReport(
       a =>
         `| ${cell(a.alertType)} | ${a.severity} | ${a.slot ?? '-'} | ${cell(
           a.version ?? '-',
-        )} | ${a.value} | ${a.threshold} | ${a.firingAt ?? a.startsAt} | ${
+        )} | ${figure(a.value)} | ${figure(a.threshold)} | ${
+          a.firingAt ?? a.startsAt
+        } | ${
           a.resolvedAt ?? '-'
         } |`,
     ),
