@@ -534,9 +534,7 @@ export function incidentReport(
           a.version ?? '-',
         )} | ${figure(a.value)} | ${figure(a.threshold)} | ${
           a.firingAt ?? a.startsAt
-        } | ${
-          a.resolvedAt ?? '-'
-        } |`,
+        } | ${a.resolvedAt ?? '-'} |`,
     ),
     '',
     '## Timeline',
