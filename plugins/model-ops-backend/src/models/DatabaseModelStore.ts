@@ -136,7 +136,27 @@ export class DatabaseModelStore implements ModelStore {
         .where({ model_id: modelId })
         .orderBy('slot'),
     ]);
-    return rows.map(row => ({
+    return rows.map(row => this.toSlot(row, model));
+  }
+
+  async getSlotsMany(modelIds: string[]): Promise<Map<string, SlotState[]>> {
+    const result = new Map<string, SlotState[]>(modelIds.map(id => [id, []]));
+    const models = await this.getModels(modelIds);
+    for (let i = 0; i < modelIds.length; i += 500) {
+      const rows: SlotRow[] = await this.db<SlotRow>('model_ops_slots')
+        .whereIn('model_id', modelIds.slice(i, i + 500))
+        .orderBy(['model_id', 'slot']);
+      for (const row of rows) {
+        result
+          .get(row.model_id)
+          ?.push(this.toSlot(row, models.get(row.model_id)));
+      }
+    }
+    return result;
+  }
+
+  private toSlot(row: SlotRow, model: StoredModel | undefined): SlotState {
+    return {
       slot: row.slot as SlotName,
       version: row.version ?? undefined,
       endpoint: row.endpoint ?? undefined,
@@ -144,7 +164,7 @@ export class DatabaseModelStore implements ModelStore {
       trafficWeight: Number(row.traffic_weight),
       active: model?.activeSlot === row.slot,
       updatedAt: toIso(row.updated_at),
-    }));
+    };
   }
 
   async getVersions(modelId: string): Promise<ModelVersion[]> {

@@ -32,6 +32,8 @@ export interface ModelStore {
   /** Every model that has a version in production. */
   listProductionModels(): Promise<StoredModel[]>;
   getSlots(modelId: string): Promise<SlotState[]>;
+  /** The slots of many models, by model id (every id has an entry). */
+  getSlotsMany(modelIds: string[]): Promise<Map<string, SlotState[]>>;
   getVersions(modelId: string): Promise<ModelVersion[]>;
   upsertModel(model: {
     modelId: string;

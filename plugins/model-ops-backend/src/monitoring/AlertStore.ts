@@ -99,6 +99,8 @@ export interface AlertStore {
     limit?: number;
   }): Promise<AlertRecord[]>;
   listOpen(modelId: string): Promise<AlertRecord[]>;
+  /** The pending and firing alerts of many models, by model id (every id has an entry). */
+  listOpenMany(modelIds: string[]): Promise<Map<string, AlertRecord[]>>;
   /**
    * Acknowledges an open alert (again: the latest wins); `within` runs in its transaction with
    * the alert as acknowledged. A ConflictError when the alert is resolved.
@@ -116,6 +118,8 @@ export interface AlertStore {
   pruneResolved(resolvedBefore: Date): Promise<number>;
   /** Sets the model's status column; true when it changed. */
   setModelStatus(modelId: string, status: ModelHealth): Promise<boolean>;
+  /** Sets the status column of many models, a few statements for all; how many changed. */
+  setModelStatuses(statuses: Map<string, ModelHealth>): Promise<number>;
 }
 
 /**
@@ -344,6 +348,23 @@ export class DatabaseAlertStore implements AlertStore {
     return this.list({ modelId, state: OPEN_STATES });
   }
 
+  async listOpenMany(modelIds: string[]): Promise<Map<string, AlertRecord[]>> {
+    const result = new Map<string, AlertRecord[]>(modelIds.map(id => [id, []]));
+    for (let i = 0; i < modelIds.length; i += 500) {
+      const rows: AlertRow[] = await this.db<AlertRow>(ALERTS)
+        .whereIn('model_id', modelIds.slice(i, i + 500))
+        .whereIn('state', OPEN_STATES)
+        .orderBy([
+          { column: 'starts_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ]);
+      for (const row of rows) {
+        result.get(row.model_id)?.push(DatabaseAlertStore.toRecord(row));
+      }
+    }
+    return result;
+  }
+
   async acknowledge(
     id: string,
     by: string,
@@ -408,6 +429,24 @@ export class DatabaseAlertStore implements AlertStore {
       .andWhereNot({ status })
       .update({ status, status_changed_at: this.now() });
     return updated === 1;
+  }
+
+  async setModelStatuses(statuses: Map<string, ModelHealth>): Promise<number> {
+    const byStatus = new Map<ModelHealth, string[]>();
+    for (const [modelId, status] of statuses) {
+      byStatus.set(status, [...(byStatus.get(status) ?? []), modelId]);
+    }
+    const now = this.now();
+    let changed = 0;
+    for (const [status, ids] of byStatus) {
+      for (let i = 0; i < ids.length; i += 500) {
+        changed += await this.db('model_ops_models')
+          .whereIn('model_id', ids.slice(i, i + 500))
+          .andWhereNot({ status })
+          .update({ status, status_changed_at: now });
+      }
+    }
+    return changed;
   }
 
   private async getMany(

@@ -21,7 +21,7 @@ import { ModelIndex, ModelStore, isExternalModel } from '../models';
 import type { MonitoringService, TickResult } from './types';
 import { AlertStore } from './AlertStore';
 import { MetricsStore, MonitoringState } from './MetricsStore';
-import { RuleEvaluator, ruleLevel } from './RuleEvaluator';
+import { ModelHealth, RuleEvaluator, ruleLevel } from './RuleEvaluator';
 import {
   AlertModelContext,
   DeliveryPlanner,
@@ -103,12 +103,16 @@ export class DefaultMonitoringService implements MonitoringService {
 
     // Targets: every model with something running, grouped by metric source, and every model
     // Model Ops does not run (external), without slots: its source knows it by model id.
+    // One round trip for all models' slots, not one per model.
     const bySource = new Map<string, MetricTarget[]>();
     const targets = new Map<string, MetricTarget>();
+    const storedSlots = await this.deps.store.getSlotsMany(
+      specs.filter(spec => !isExternalModel(spec)).map(spec => spec.modelId),
+    );
     for (const spec of specs) {
       const slots = isExternalModel(spec)
         ? []
-        : (await this.deps.store.getSlots(spec.modelId)).filter(
+        : (storedSlots.get(spec.modelId) ?? []).filter(
             s => s.state === 'running' && s.endpoint && s.slot !== 'testing',
           );
       if (slots.length === 0 && !isExternalModel(spec)) continue;
@@ -172,6 +176,13 @@ export class DefaultMonitoringService implements MonitoringService {
     );
     const newlyFiring: AlertRecord[] = [];
     const resolved: AlertRecord[] = [];
+    // The open alerts of all models at once; a model's alerts are written (in a transaction of
+    // its own, with their notifications) only when its rules changed something, and the
+    // statuses of all models are set together at the end.
+    const openByModel = await this.deps.alerts.listOpenMany(
+      specs.map(s => s.modelId),
+    );
+    const statuses = new Map<string, ModelHealth>();
     for (const spec of specs) {
       const ruleSet =
         this.deps.ruleSets.get(spec.rules) ??
@@ -185,7 +196,7 @@ export class DefaultMonitoringService implements MonitoringService {
           metric: v.metric,
           value: v.value,
         })),
-        openAlerts: await this.deps.alerts.listOpen(spec.modelId),
+        openAlerts: openByModel.get(spec.modelId) ?? [],
       });
       const planner = this.deps.planner;
       const context = planner ? this.alertContext(spec, targets) : undefined;
@@ -198,9 +209,11 @@ export class DefaultMonitoringService implements MonitoringService {
           : undefined,
       });
       if (planner) {
-        const firing = (await this.deps.alerts.listOpen(spec.modelId)).filter(
-          a => a.state === 'firing',
-        );
+        const open =
+          evaluation.transitions.length > 0
+            ? await this.deps.alerts.listOpen(spec.modelId)
+            : openByModel.get(spec.modelId) ?? [];
+        const firing = open.filter(a => a.state === 'firing');
         if (firing.length) {
           const plan = await planner.transaction(tx =>
             planner.planRepeats(tx, firing, context!, now),
@@ -210,8 +223,9 @@ export class DefaultMonitoringService implements MonitoringService {
       }
       newlyFiring.push(...applied.newlyFiring);
       resolved.push(...applied.resolved);
-      await this.deps.alerts.setModelStatus(spec.modelId, evaluation.status);
+      statuses.set(spec.modelId, evaluation.status);
     }
+    await this.deps.alerts.setModelStatuses(statuses);
     const durationMs = performance.now() - started;
     const summary = `Monitoring tick: ${
       specs.length
