@@ -1,5 +1,6 @@
 // Capabilities meet only through each other's index.ts (their service interfaces and
-// factories), and nothing imports in a cycle. Tests and test utilities may reach inside.
+// factories), and nothing imports in a cycle. Tests, benchmarks and their utilities may reach
+// inside.
 const CAPABILITIES = [
   'models',
   'deployments',
@@ -47,6 +48,8 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
         '**/*.test.ts',
         '**/__testUtils__/**',
         '**/__fixtures__/**',
+        '**/*.bench.ts',
+        '**/__benchUtils__/**',
       ],
       rules: {
         'import/no-restricted-paths': [

@@ -25,14 +25,18 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import { AlertRoute } from '@model-ops/plugin-model-ops-common';
-import knexFactory, { Knex } from 'knex';
+import { Knex } from 'knex';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  freePort,
+  openBenchDatabases,
+  stopChild,
+} from '../__benchUtils__/bench';
 import { applyDatabaseMigrations } from '../models';
 import { DatabaseAlertStore, alertFingerprint } from '../monitoring';
 import { alertmanagerMessage, webhookChannelFactory } from './channels/webhook';
@@ -225,45 +229,6 @@ interface Result {
   ratio?: number;
 }
 
-async function databases(): Promise<
-  Array<{ name: string; knex: Knex; drop: () => Promise<void> }>
-> {
-  const result = [
-    {
-      name: 'SQLite (in memory)',
-      knex: knexFactory({
-        client: 'better-sqlite3',
-        connection: ':memory:',
-        useNullAsDefault: true,
-      }),
-      drop: async () => undefined,
-    },
-  ];
-  const pg = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING;
-  if (pg) {
-    const admin = knexFactory({ client: 'pg', connection: pg });
-    const db = `modelops_bench_${randomUUID().slice(0, 8)}`;
-    await admin.raw(`create database ${db}`);
-    const url = new URL(pg);
-    url.pathname = `/${db}`;
-    const knex = knexFactory({
-      client: 'pg',
-      connection: url.toString(),
-      pool: { min: 0, max: 10 },
-    });
-    result.push({
-      name: 'PostgreSQL 15',
-      knex,
-      drop: async () => {
-        await knex.destroy();
-        await admin.raw(`drop database ${db}`);
-        await admin.destroy();
-      },
-    });
-  }
-  return result;
-}
-
 /** Writes the alerts firing, each with its outbox row: one transaction per model. */
 async function seed(
   knex: Knex,
@@ -444,39 +409,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => process.exit(130));
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>(resolve =>
-      child.once('exit', () => resolve()),
-    );
-    child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const gone = await Promise.race([
-      exited.then(() => true),
-      new Promise<boolean>(resolve => {
-        timer = setTimeout(() => resolve(false), 10_000);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!gone) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  children.delete(child);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function alertmanagerVersion(binary: string): string {
   const out = spawnSync(binary, ['--version'], {
     encoding: 'utf8',
@@ -601,7 +533,10 @@ async function alertmanager(
       alertsPerSecond: (counts.arrived / endToEndMs) * 1000,
     };
   } finally {
-    if (child) await stopChild(child);
+    if (child) {
+      await stopChild(child);
+      children.delete(child);
+    }
     await receiver.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
@@ -638,7 +573,7 @@ async function main() {
   const alerts = benchAlerts();
   const results: Result[] = [];
   const ours: Result[] = [];
-  for (const db of await databases()) {
+  for (const db of await openBenchDatabases()) {
     try {
       const { result, anchor } = await modelOps(db, alerts);
       ours.push(result);

@@ -43,8 +43,7 @@ import {
   parseModelSpec,
 } from '@model-ops/plugin-model-ops-common';
 import { MetricSample, MetricSource } from '@model-ops/plugin-model-ops-node';
-import knexFactory, { Knex } from 'knex';
-import { randomUUID } from 'node:crypto';
+import { Knex } from 'knex';
 import fs from 'node:fs';
 import { IndexedModel, ModelIndex, createModelStore } from '../models';
 import {
@@ -73,10 +72,14 @@ import {
   AlertingRule,
   BenchPrometheus,
   RuleGroupStats,
-  findPrometheusBinary,
   startBenchPrometheus,
-  waitUntil,
 } from './__benchUtils__/prometheus';
+import {
+  BenchDatabase,
+  findPrometheus,
+  openBenchDatabases,
+  waitFor,
+} from '../__benchUtils__/bench';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -260,50 +263,6 @@ function prometheusRules(): AlertingRule[] {
   }));
 }
 
-interface Database {
-  name: string;
-  knex: Knex;
-  drop: () => Promise<void>;
-}
-
-/** A fresh SQLite, and a fresh PostgreSQL database when one is configured. */
-async function openDatabases(): Promise<Database[]> {
-  const result: Database[] = [
-    {
-      name: 'SQLite (in memory)',
-      knex: knexFactory({
-        client: 'better-sqlite3',
-        connection: ':memory:',
-        useNullAsDefault: true,
-      }),
-      drop: async () => undefined,
-    },
-  ];
-  const pg = process.env.BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING;
-  if (pg) {
-    const admin = knexFactory({ client: 'pg', connection: pg });
-    const db = `modelops_bench_${randomUUID().slice(0, 8)}`;
-    await admin.raw(`create database ${db}`);
-    const url = new URL(pg);
-    url.pathname = `/${db}`;
-    const knex = knexFactory({
-      client: 'pg',
-      connection: url.toString(),
-      pool: { min: 0, max: 10 },
-    });
-    result.push({
-      name: 'PostgreSQL 15',
-      knex,
-      drop: async () => {
-        await knex.destroy();
-        await admin.raw(`drop database ${db}`);
-        await admin.destroy();
-      },
-    });
-  }
-  return result;
-}
-
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -433,7 +392,7 @@ async function alertCounts(knex: Knex): Promise<Record<string, number>> {
 }
 
 async function runTicks(options: {
-  db: Database;
+  db: BenchDatabase;
   plan: ModelProfile[];
   prometheus: BenchPrometheus;
   exporter: ExporterProcess;
@@ -676,7 +635,7 @@ async function benchModelCount(
     });
     const prom = prometheus;
     const waitMs = 120_000 + 10 * scrapeSeconds * 1000;
-    await waitUntil(
+    await waitFor(
       'two successful scrapes of the exporter',
       async () => {
         const [scrapes] = await prom.query(
@@ -688,15 +647,17 @@ async function benchModelCount(
           : undefined;
       },
       waitMs,
+      500,
     );
     const before = (await prom.ruleGroup(GROUP)).iterations ?? 0;
-    const group = await waitUntil(
+    const group = await waitFor(
       'three evaluations of the rule group after two scrapes',
       async () => {
         const stats = await prom.ruleGroup(GROUP);
         return (stats.iterations ?? 0) >= before + 3 ? stats : undefined;
       },
       waitMs,
+      500,
     );
     if (group.evaluationFailures > 0) {
       throw new Error(
@@ -708,7 +669,7 @@ async function benchModelCount(
         (Date.now() - begun) / 1000,
       )} s: rule group ${(group.lastDurationSeconds! * 1000).toFixed(1)} ms`,
     );
-    for (const db of await openDatabases()) {
+    for (const db of await openBenchDatabases()) {
       try {
         results.push(
           await runTicks({
@@ -798,7 +759,7 @@ function growth(results: Result[]) {
 }
 
 async function main() {
-  const binary = findPrometheusBinary();
+  const binary = findPrometheus();
   if (!binary) {
     throw new Error(
       'no prometheus binary (apt-get install prometheus, or set PROMETHEUS_BIN)',

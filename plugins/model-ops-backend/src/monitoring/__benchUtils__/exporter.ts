@@ -21,6 +21,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { killOnExit, stopChild } from '../../__benchUtils__/bench';
 
 /** The slots every model reports. */
 export const EXPORTER_SLOTS = ['blue', 'green'] as const;
@@ -297,59 +298,6 @@ function serve(models: number, seed: number) {
   process.stdin.resume();
 }
 
-/** Resolves once `child` has exited, or after `timeoutMs` with a SIGKILL. */
-export async function stopProcess(
-  child: ChildProcess,
-  timeoutMs = 10_000,
-): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>(resolve =>
-    child.once('exit', () => resolve()),
-  );
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>(resolve => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  const result = await Promise.race([exited, deadline]);
-  clearTimeout(timer);
-  if (result === 'timeout') {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-const children = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/**
- * Kills `child` (SIGKILL) when this process exits, however it exits: on an error, on SIGINT or
- * SIGTERM too. `cleanup` runs after the kill (synchronously).
- */
-export function killOnExit(child: ChildProcess, cleanup?: () => void): void {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  if (cleanup) {
-    const hook = () => {
-      try {
-        cleanup();
-      } catch {
-        // exiting anyway
-      }
-    };
-    process.once('exit', hook);
-    child.once('exit', () => process.removeListener('exit', hook));
-  }
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.prependListener('exit', () => {
-    for (const c of children) c.kill('SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => process.exit(130));
-  }
-}
-
 /** Starts the exporter in a child process and resolves once it listens. */
 export function startExporter(options: {
   models: number;
@@ -408,7 +356,7 @@ export function startExporter(options: {
           const response = await fetch(`${url}/stats`);
           return (await response.json()) as ExporterStats;
         },
-        stop: () => stopProcess(child),
+        stop: () => stopChild(child),
       });
     });
   });

@@ -4,70 +4,14 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { killOnExit, stopProcess } from './exporter';
-
-/** The `prometheus` binary: `$PROMETHEUS_BIN`, else the first on PATH or in /usr/bin. */
-export function findPrometheusBinary(): string | undefined {
-  const candidates = [
-    process.env.PROMETHEUS_BIN,
-    ...(process.env.PATH ?? '')
-      .split(path.delimiter)
-      .filter(Boolean)
-      .map(dir => path.join(dir, 'prometheus')),
-    '/usr/bin/prometheus',
-  ];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` every `intervalMs` until it returns a value, or throws after `timeoutMs`. */
-export async function waitUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  intervalMs = 500,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${what} within ${timeoutMs} ms${
-          lastError ? `: ${(lastError as Error).message}` : ''
-        }`,
-      );
-    }
-    await new Promise(resolve => setTimeout(resolve, intervalMs));
-  }
-}
+import {
+  freePort,
+  killOnExit,
+  stopChild,
+  waitFor,
+} from '../../__benchUtils__/bench';
 
 /** A rule group's figures from Prometheus' own /metrics. */
 export interface RuleGroupStats {
@@ -182,11 +126,11 @@ export async function startBenchPrometheus(options: {
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    await stopProcess(child);
+    await stopChild(child);
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil(
+    await waitFor(
       'prometheus ready',
       async () => {
         if (child.exitCode !== null)
