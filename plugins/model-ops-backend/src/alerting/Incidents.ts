@@ -8,7 +8,7 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
-import { DbDate, iso } from '../lib/rows';
+import { DbDate, iso, toOptionalDate } from '../lib/rows';
 import type { DeliveryStore } from './DeliveryStore';
 
 const INCIDENTS = 'model_ops_incidents';
@@ -56,7 +56,7 @@ type SwitchRow = {
 };
 
 const time = (value: DbDate | null | undefined) =>
-  value ? new Date(iso(value)!).getTime() : undefined;
+  toOptionalDate(value)?.getTime();
 
 function runSummary(run: RunRow): string {
   const what = run.kind === 'rollback' ? 'Rollback to' : 'Deployment of';

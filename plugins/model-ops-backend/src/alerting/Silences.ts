@@ -9,7 +9,7 @@ import {
 import { Knex } from 'knex';
 import { DateTime } from 'luxon';
 import { randomUUID } from 'node:crypto';
-import { DbDate, iso } from '../lib/rows';
+import { DbDate, fromJson, iso, toDate } from '../lib/rows';
 
 const SILENCES = 'model_ops_silences';
 const MINUTE = 60_000;
@@ -469,7 +469,7 @@ export class Silences {
     return rows.find(
       row =>
         row.kind === 'maintenance' ||
-        silenceMatches(JSON.parse(row.matchers), alert),
+        silenceMatches(fromJson<SilenceMatchers>(row.matchers, {}), alert),
     )?.id;
   }
 
@@ -508,8 +508,8 @@ export class Silences {
 }
 
 function toSilence(row: SilenceRow, now: Date): Silence {
-  const startsAt = new Date(iso(row.starts_at)!);
-  const endsAt = new Date(iso(row.ends_at)!);
+  const startsAt = toDate(row.starts_at);
+  const endsAt = toDate(row.ends_at);
   let state: Silence['state'] = 'active';
   if (row.expired_at || endsAt <= now) state = 'expired';
   else if (startsAt > now) state = 'pending';
@@ -518,7 +518,7 @@ function toSilence(row: SilenceRow, now: Date): Silence {
     modelId: row.model_id,
     kind: row.kind as Silence['kind'],
     source: 'api',
-    matchers: JSON.parse(row.matchers),
+    matchers: fromJson<SilenceMatchers>(row.matchers, {}),
     reason: row.reason,
     createdBy: row.created_by,
     createdAt: iso(row.created_at),

@@ -7,6 +7,7 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
+import { fromJson } from '../lib/rows';
 import { DbDate, iso } from './dates';
 import { AlertTransition, ModelHealth } from './RuleEvaluator';
 
@@ -489,7 +490,7 @@ export class DatabaseAlertStore implements AlertStore {
       escalatedAt: iso(row.escalated_at),
       escalation: row.escalation ?? undefined,
       version: row.version ?? undefined,
-      change: row.change ? JSON.parse(row.change) : undefined,
+      change: fromJson<AlertRecord['change']>(row.change, undefined),
       incidentId: row.incident_id ?? undefined,
       silencedBy: row.silenced_by ?? undefined,
     };
