@@ -55,6 +55,26 @@ export interface MetricCollectContext {
    * then keeps what it needs in memory.
    */
   state?: MetricSourceState;
+  /**
+   * Tells the plugin that part of a collect failed (a query timed out, a target did not answer)
+   * while the rest went on: the tick reports every problem in its result and its log, so data
+   * missing for this reason is never silent. Absent when the caller does not listen.
+   */
+  reportProblem?: (problem: MetricCollectProblem) => void;
+}
+
+/**
+ * A part of a collect that failed.
+ *
+ * @public
+ */
+export interface MetricCollectProblem {
+  /** The metric that could not be collected, when the problem concerns one. */
+  metric?: string;
+  /** The model whose data is missing, when the problem concerns one. */
+  modelId?: string;
+  /** What went wrong, e.g. `query timed out after 15000 ms`. */
+  message: string;
 }
 
 /**

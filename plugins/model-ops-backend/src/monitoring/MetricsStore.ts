@@ -16,8 +16,15 @@ const SAMPLES = 'model_ops_samples';
 const HOURLY = 'model_ops_samples_hourly';
 const STATE = 'model_ops_monitoring_state';
 const KEY = ['model_id', 'slot', 'metric', 'bucket_start'];
-/** Rows per insert statement: well under SQLite's bound-parameter limit. */
-const CHUNK = 100;
+/**
+ * Rows per insert statement. PostgreSQL: 2,000 rows of at most 8 columns, well under its 65,535
+ * bound parameters; at 10,000 models a tick writes 120,000 samples in 60 statements, not 1,200
+ * (chunks of 100 were most of the tick there). SQLite: 500, the most terms of the compound SELECT
+ * knex builds for a multi-row upsert (SQLITE_MAX_COMPOUND_SELECT).
+ */
+function chunkSize(db: Knex): number {
+  return String(db.client.config.client).includes('sqlite') ? 500 : 2000;
+}
 
 type SampleRow = {
   model_id: string;
@@ -229,9 +236,9 @@ export class DatabaseMetricsStore implements MetricsStore {
     const rows = [...byKey.entries()]
       .sort(([a], [b]) => Number(a > b) - Number(a < b))
       .map(([, row]) => row);
-    for (let i = 0; i < rows.length; i += CHUNK) {
+    for (let i = 0, chunk = chunkSize(this.db); i < rows.length; i += chunk) {
       await this.db(SAMPLES)
-        .insert(rows.slice(i, i + CHUNK))
+        .insert(rows.slice(i, i + chunk))
         .onConflict(KEY)
         .merge(['value', 'sampled_at'])
         .where(
@@ -424,9 +431,9 @@ export class DatabaseMetricsStore implements MetricsStore {
       value_max: Number(r.value_max),
       sample_count: Number(r.sample_count),
     }));
-    for (let i = 0; i < rows.length; i += CHUNK) {
+    for (let i = 0, chunk = chunkSize(this.db); i < rows.length; i += chunk) {
       await this.db(HOURLY)
-        .insert(rows.slice(i, i + CHUNK))
+        .insert(rows.slice(i, i + chunk))
         .onConflict(KEY)
         .merge(['value_avg', 'value_min', 'value_max', 'sample_count'])
         .where(
@@ -661,9 +668,9 @@ export class DatabaseMonitoringState implements MonitoringState {
         value: JSON.stringify(value ?? null),
         updated_at: updatedAt,
       }));
-    for (let i = 0; i < rows.length; i += CHUNK) {
+    for (let i = 0, chunk = chunkSize(this.db); i < rows.length; i += chunk) {
       await this.db(STATE)
-        .insert(rows.slice(i, i + CHUNK))
+        .insert(rows.slice(i, i + chunk))
         .onConflict(['scope', 'key'])
         .merge(['value', 'updated_at']);
     }

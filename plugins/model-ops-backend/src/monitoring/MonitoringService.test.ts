@@ -214,6 +214,29 @@ describe.each(databases.eachSupportedId())('monitoring on %s', databaseId => {
     expect(next.resolved.map(a => a.alertType)).toContain('high_error_rate');
   });
 
+  it('reports what it could not collect in the tick result and warns', async () => {
+    // Port 1 on loopback refuses: the slot's /metrics cannot be read.
+    await store.upsertSlot(MODEL, {
+      slot: 'blue',
+      version: '1.1.0',
+      endpoint: 'http://127.0.0.1:1',
+      state: 'running',
+      trafficWeight: 100,
+    });
+    const service = newService(() => new Date());
+    const result = await service.tick();
+    expect(result.samples).toBe(0);
+    expect(result.problems).toEqual([
+      {
+        source: 'scrape',
+        modelId: MODEL,
+        message: expect.stringContaining(
+          'cannot scrape http://127.0.0.1:1/metrics',
+        ),
+      },
+    ]);
+  });
+
   it('says when the newest value was collected, not the start of its minute', async () => {
     const sampledAt = new Date('2026-12-03T12:00:37.250Z');
     const clock = () => new Date('2026-12-03T12:00:50.000Z');

@@ -16,9 +16,13 @@ import {
   ModelStatusResponse,
   RuleSet,
 } from '@model-ops/plugin-model-ops-common';
-import { MetricSource, MetricTarget } from '@model-ops/plugin-model-ops-node';
+import {
+  MetricCollectProblem,
+  MetricSource,
+  MetricTarget,
+} from '@model-ops/plugin-model-ops-node';
 import { ModelIndex, ModelStore, isExternalModel } from '../models';
-import type { MonitoringService, TickResult } from './types';
+import type { MonitoringService, TickProblem, TickResult } from './types';
 import { AlertStore } from './AlertStore';
 import { MetricsStore, MonitoringState } from './MetricsStore';
 import { ModelHealth, RuleEvaluator, ruleLevel } from './RuleEvaluator';
@@ -137,22 +141,32 @@ export class DefaultMonitoringService implements MonitoringService {
       to: now,
     };
     let samples = 0;
+    // What a source could not collect, reported by it or by its failure: data missing for a
+    // reason is never silent (the tick's result and its log say so).
+    const problems: TickProblem[] = [];
     for (const [sourceId, sourceTargets] of bySource) {
       const source = this.deps.getMetricSource(sourceId);
       if (!source) {
-        this.deps.logger.warn(
-          `No metric source "${sourceId}" for ${sourceTargets.length} models`,
-        );
+        const message = `No metric source "${sourceId}" for ${sourceTargets.length} models`;
+        problems.push({ source: sourceId, message });
+        this.deps.logger.warn(message);
         continue;
       }
+      const reportProblem = (problem: MetricCollectProblem) =>
+        problems.push({ source: sourceId, ...problem });
       try {
         const collected = state
           ? await source.collect(sourceTargets, window, {
               state: state.source(sourceId),
+              reportProblem,
             })
-          : await source.collect(sourceTargets, window);
+          : await source.collect(sourceTargets, window, { reportProblem });
         samples += await this.deps.metrics.writeSamples(collected);
       } catch (error) {
+        problems.push({
+          source: sourceId,
+          message: `Collecting failed: ${error}`,
+        });
         this.deps.logger.warn(`Collecting from ${sourceId} failed: ${error}`);
       }
     }
@@ -231,10 +245,23 @@ export class DefaultMonitoringService implements MonitoringService {
       specs.length
     } models, ${samples} samples, ${newlyFiring.length} alerts firing, ${
       resolved.length
-    } resolved, ${Math.round(durationMs)} ms`;
-    if (newlyFiring.length || resolved.length) this.deps.logger.info(summary);
+    } resolved, ${Math.round(durationMs)} ms${
+      problems.length
+        ? `; ${problems.length} collection problems, data missing (first: ${problems[0].source}: ${problems[0].message})`
+        : ''
+    }`;
+    if (problems.length) this.deps.logger.warn(summary);
+    else if (newlyFiring.length || resolved.length)
+      this.deps.logger.info(summary);
     else this.deps.logger.debug(summary);
-    return { models: specs.length, samples, newlyFiring, resolved, durationMs };
+    return {
+      models: specs.length,
+      samples,
+      newlyFiring,
+      resolved,
+      durationMs,
+      problems,
+    };
   }
 
   /** What alert messages say of a model: its route, owner, runbook and serving versions. */

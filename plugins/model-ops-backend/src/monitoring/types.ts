@@ -8,6 +8,7 @@ import {
   MetricsResponse,
   ModelStatusResponse,
 } from '@model-ops/plugin-model-ops-common';
+import type { MetricCollectProblem } from '@model-ops/plugin-model-ops-node';
 
 /**
  * What one monitoring tick did.
@@ -20,6 +21,18 @@ export interface TickResult {
   newlyFiring: AlertRecord[];
   resolved: AlertRecord[];
   durationMs: number;
+  /** What the metric sources could not collect in this tick (its data is missing). */
+  problems: TickProblem[];
+}
+
+/**
+ * A part of a tick's collection that failed: a source's query or target, or the whole source.
+ *
+ * @internal
+ */
+export interface TickProblem extends MetricCollectProblem {
+  /** The metric source's id. */
+  source: string;
 }
 
 /**

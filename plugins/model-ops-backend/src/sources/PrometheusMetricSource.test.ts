@@ -129,6 +129,7 @@ describe('PrometheusMetricSource', () => {
       collects: 1,
       queries: 6,
       lastCollectQueries: 6,
+      lastCollectFailures: 0,
     });
     for (const q of prometheus.queries) {
       expect(q.url).toBe('http://prom:9090/api/v1/query');
@@ -199,7 +200,17 @@ describe('PrometheusMetricSource', () => {
       'cpu',
       'satisfaction',
     ]);
-    const samples = await source.collect([target('a', 'blue')], WINDOW);
+    const reportProblem = jest.fn();
+    const samples = await source.collect([target('a', 'blue')], WINDOW, {
+      reportProblem,
+    });
+    // The failed query is reported to the tick, not only logged: its data is missing.
+    expect(reportProblem).toHaveBeenCalledTimes(1);
+    expect(reportProblem).toHaveBeenCalledWith({
+      metric: 'cpu',
+      message: expect.stringContaining('parse error'),
+    });
+    expect(source.stats.lastCollectFailures).toBe(1);
     expect(prometheus.queries.map(q => q.query)).toEqual(
       expect.arrayContaining([
         'throughput-without-filter[60s]',

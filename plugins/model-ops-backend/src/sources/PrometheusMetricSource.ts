@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { SLOT_NAMES, SlotName } from '@model-ops/plugin-model-ops-common';
 import {
+  MetricCollectContext,
   MetricSample,
   MetricSource,
   MetricTarget,
@@ -8,6 +9,9 @@ import {
 import os from 'node:os';
 import { FetchFunction, fetchText, mapLimit } from './http';
 import { CostPerRequestFunction, ErrorStatuses } from './types';
+
+/** The default timeout of one query. */
+const DEFAULT_TIMEOUT_MS = 20_000;
 
 /**
  * The PromQL of each metric: a template with placeholders, one query per metric per collect for
@@ -67,7 +71,10 @@ export interface PrometheusMetricSourceOptions {
    * default. Keys other than the built-in metrics are collected too, under their key.
    */
   queries?: Record<string, string | null | undefined>;
-  /** Timeout of one query (also sent to Prometheus as `timeout`). Default 5000 ms. */
+  /**
+   * Timeout of one query (also sent to Prometheus as `timeout`). Default 20000 ms: at 10,000
+   * models one query takes seconds on a busy host, and a tick runs once a minute.
+   */
   timeoutMs?: number;
   /** Most queries in flight at once. Default 4. */
   concurrency?: number;
@@ -156,7 +163,13 @@ export class PrometheusMetricSource implements MetricSource {
    * Queries sent: in total, and in the last collect (one per configured metric, whatever the
    * number of models).
    */
-  readonly stats = { collects: 0, queries: 0, lastCollectQueries: 0 };
+  readonly stats = {
+    collects: 0,
+    queries: 0,
+    lastCollectQueries: 0,
+    /** Queries of the last collect that failed (timed out, refused, not a vector). */
+    lastCollectFailures: 0,
+  };
 
   constructor(options: PrometheusMetricSourceOptions) {
     if (!options.baseUrl) throw new Error('baseUrl is required');
@@ -170,7 +183,7 @@ export class PrometheusMetricSource implements MetricSource {
       else queries[metric] = query;
     }
     this.#queries = queries;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#concurrency = options.concurrency ?? 4;
     this.#modelLabel = options.modelLabel ?? 'model_id';
     this.#slotLabel = options.slotLabel ?? 'slot';
@@ -211,9 +224,11 @@ export class PrometheusMetricSource implements MetricSource {
   async collect(
     targets: MetricTarget[],
     window: { from: Date; to: Date },
+    context?: MetricCollectContext,
   ): Promise<MetricSample[]> {
     this.stats.collects += 1;
     this.stats.lastCollectQueries = 0;
+    this.stats.lastCollectFailures = 0;
     const slots = new Map<string, Set<string>>();
     for (const target of targets) {
       const set = slots.get(target.modelId) ?? new Set<string>();
@@ -235,6 +250,7 @@ export class PrometheusMetricSource implements MetricSource {
         metric,
         this.render(metric, modelIds, windowSeconds),
         timestamp,
+        context,
       ),
     );
 
@@ -291,6 +307,7 @@ export class PrometheusMetricSource implements MetricSource {
     metric: string,
     query: string,
     time: Date,
+    context: MetricCollectContext | undefined,
   ): Promise<VectorResult[] | undefined> {
     this.stats.queries += 1;
     this.stats.lastCollectQueries += 1;
@@ -339,11 +356,12 @@ export class PrometheusMetricSource implements MetricSource {
       }
       return json.data.result as VectorResult[];
     } catch (e) {
-      this.#logger?.warn(
-        `Model Ops: Prometheus query for ${metric} failed: ${
-          (e as Error).message
-        }`,
-      );
+      this.stats.lastCollectFailures += 1;
+      const message = `Prometheus query for ${metric} failed: ${
+        (e as Error).message
+      }`;
+      this.#logger?.warn(`Model Ops: ${message}`);
+      context?.reportProblem?.({ metric, message });
       return undefined;
     }
   }

@@ -452,7 +452,7 @@ export class ScrapeMetricSource implements MetricSource {
     }
     const diskCache = new Map<string, Promise<number | undefined>>();
     const results = await mapLimit(jobs, this.#concurrency, job =>
-      this.#collectSlot(job, previous.get(job.key), diskCache),
+      this.#collectSlot(job, previous.get(job.key), diskCache, context),
     );
     const scraped = new Map<string, Snapshot>();
     results.forEach((result, i) => {
@@ -482,6 +482,7 @@ export class ScrapeMetricSource implements MetricSource {
     job: { modelId: string; slot: SlotName; endpoint: string },
     previous: Snapshot | undefined,
     diskCache: Map<string, Promise<number | undefined>>,
+    context: MetricCollectContext | undefined,
   ): Promise<{ samples: MetricSample[]; snapshot?: Snapshot }> {
     const { modelId, slot, endpoint } = job;
     const url = `${endpoint.replace(/\/+$/, '')}/metrics`;
@@ -501,11 +502,11 @@ export class ScrapeMetricSource implements MetricSource {
       exposition = parseExposition(response.text);
     } catch (e) {
       this.stats.failures += 1;
-      this.#logger?.warn(
-        `Model Ops: cannot scrape ${url} (${modelId} ${slot}): ${
-          (e as Error).message
-        }`,
-      );
+      const message = `cannot scrape ${url} (${modelId} ${slot}): ${
+        (e as Error).message
+      }`;
+      this.#logger?.warn(`Model Ops: ${message}`);
+      context?.reportProblem?.({ modelId, message });
       return { samples: [] };
     }
 
