@@ -250,16 +250,48 @@ export interface Config {
     };
     capacity?: {
       /**
-       * Cost models, chosen per model with the `model-ops/cost` annotation.
+       * Cost models, chosen per model with the `model-ops/cost` annotation. `default` is $0.10
+       * an instance-hour, one instance, unless configured. The prices are in `currency` (the
+       * keys end in `Usd` because USD is the default).
        */
       costModels?: {
         [name: string]: {
-          /** Price of one instance-hour in USD. */
-          instanceHourUsd: number;
+          /**
+           * Price of one instance-hour. Required unless another price (GPU-hour, per 1,000
+           * requests or tokens) is given; then default 0.
+           */
+          instanceHourUsd?: number;
           /** Instances a slot runs. Default 1. */
           instances?: number;
+          /** ISO 4217 code the prices are in. Default USD. */
+          currency?: string;
+          /** Price of one GPU-hour, added to each instance-hour for its GPUs. */
+          gpuHourUsd?: number;
+          /** GPUs each instance runs. Default 1 when gpuHourUsd is set. */
+          gpusPerInstance?: number;
+          /** Price of 1,000 requests, on top of the instance-hours. */
+          per1kRequestsUsd?: number;
+          /**
+           * Price of 1,000 tokens. Applied only to models whose metric source measures tokens
+           * (none does yet); otherwise the capacity report notes that it is not applied.
+           */
+          per1kTokensUsd?: number;
         };
       };
+      /**
+       * Percent of CPU and memory an instance is sized to when the report says how many
+       * instances a load needs. Default 70.
+       */
+      targetUtilization?: number;
+      /**
+       * The IANA time zone of hours of the day, weekdays and days in capacity reports, e.g.
+       * Europe/Berlin. Default UTC.
+       */
+      timeZone?: string;
+      /** Full days of history a projection needs, 3 to 90. Default 3. */
+      minProjectionDays?: number;
+      /** Days before a resource reaches its limit by which to act. Default 14. */
+      actLeadDays?: number;
     };
     /** Settings of the built-in `local` runtime (child processes on this host). */
     local?: {
@@ -461,7 +493,7 @@ export interface Config {
       /** The canary's error rate may exceed the stable color's by at most this many points. Default 1. */
       maxErrorRateIncreasePct?: number;
     };
-    /** The demo: deploy a first version of every demo model at start. */
+    /** The demo: deploy a first version of every demo model at start, and seed its history. */
     demo?: {
       /** Deploy `version` of each model that has none in production and no run yet. */
       bootstrap?: boolean;
@@ -469,6 +501,15 @@ export interface Config {
       version?: string;
       /** How often the bootstrap looks for models to deploy. Default every 15 seconds. */
       schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+      /**
+       * Fill the last 30 days of each demo model (sentiment-classifier, fraud-detector,
+       * churn-predictor) that has no history with samples of the demo traffic pattern, marked
+       * as seeded, so its Capacity tab has usage, a projection and recommendations at once.
+       * Default: the same as `bootstrap`.
+       */
+      history?: boolean;
+      /** How often the history task looks for demo models to seed. Default every minute. */
+      historySchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     monitoring?: {
       /** How often metrics are collected (once per tick across replicas). Default every 60 seconds. */
@@ -510,7 +551,10 @@ export interface Config {
       prometheus?: {
         /** Prometheus' base URL; setting it turns the source on. */
         baseUrl?: string;
-        /** Default 5000. */
+        /**
+         * Timeout of one query. Default 20000: at 10,000 models a query takes seconds on a busy
+         * host. A query that fails is reported in the tick's log as missing data.
+         */
         timeoutMs?: number;
         /**
          * PromQL template per metric; `{selector}`, `{models}`, `{by}`, `{window}`,

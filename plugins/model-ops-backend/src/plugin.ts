@@ -6,10 +6,18 @@ import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { modelOpsPermissions } from '@model-ops/plugin-model-ops-common';
-import { createCostPerRequest } from './capacity';
+import {
+  createCapacity,
+  createCostPerRequest,
+  createDemoHistory,
+} from './capacity';
 import { readModelOpsConfig } from './config/config';
 import { createDeployments } from './deployments';
-import { createEnvironments, createTrafficSwitching } from './environments';
+import {
+  DatabaseSwitchStore,
+  createEnvironments,
+  createTrafficSwitching,
+} from './environments';
 import { createActionGuard } from './lib/guard';
 import { startCapabilities } from './lib/tasks';
 import {
@@ -207,6 +215,33 @@ export const modelOpsPlugin = createBackendPlugin({
           logger,
           alerts: monitoring.service,
           getRuntime,
+          permissions: deps.permissions,
+        });
+
+        // With the embedded demo defaults, 30 days of seeded history for the demo models.
+        const demoHistory = createDemoHistory({
+          knex,
+          models,
+          store,
+          logger: logger.child({ task: 'model-ops-demo-history' }),
+          costModels: options.costModels,
+          options: {
+            enabled: options.demo.history,
+            schedule: options.demo.historySchedule,
+            sampleRetentionDays: options.monitoring.sampleRetentionDays,
+            rollupRetentionDays: options.monitoring.rollupRetentionDays,
+          },
+        });
+
+        const capacity = createCapacity({
+          knex,
+          models,
+          store,
+          switches: DatabaseSwitchStore.create({ knex }),
+          seeded: demoHistory.service,
+          costModels: options.costModels,
+          ruleSets: options.ruleSets,
+          options: options.capacity,
         });
 
         await startCapabilities({ scheduler, lifecycle, logger }, [
@@ -217,6 +252,8 @@ export const modelOpsPlugin = createBackendPlugin({
           deployments,
           environments,
           catalogModels,
+          demoHistory,
+          capacity,
         ]);
 
         const router = await createRouter({
@@ -227,6 +264,7 @@ export const modelOpsPlugin = createBackendPlugin({
           environments: environments.service,
           monitoring: monitoring.service,
           alerting: alerting.service,
+          capacity: capacity.service,
         });
         router.use(MiddlewareFactory.create({ config, logger }).error());
         deps.httpRouter.use(router);

@@ -75,6 +75,7 @@ describe('artifact and principal settings', () => {
         path.join(repoRoot, 'examples/models'),
       ]);
       expect(options.demo.bootstrap).toBe(true);
+      expect(options.demo.history).toBe(true);
     });
 
     it('allow no file: artifact, no bootstrap and no service in production', async () => {
@@ -84,6 +85,7 @@ describe('artifact and principal settings', () => {
       );
       expect(options.pipeline.fileRoots).toEqual([]);
       expect(options.demo.bootstrap).toBe(false);
+      expect(options.demo.history).toBe(false);
       expect(options.permissions.allowedServicePrincipals).toEqual([]);
     });
   });

@@ -31,6 +31,8 @@ describe('readModelOpsConfig', () => {
       bootstrap: false,
       version: '1.0.0',
       schedule: DEFAULT_SCHEDULES.demo,
+      history: false,
+      historySchedule: DEFAULT_SCHEDULES.demoHistory,
     });
     expect(options.monitoring).toEqual({
       schedule: DEFAULT_SCHEDULES.monitoring,
@@ -122,7 +124,13 @@ describe('readModelOpsConfig', () => {
       frequency: { seconds: 30 },
       timeout: { seconds: 30 },
     });
-    expect(options.demo).toMatchObject({ bootstrap: true, version: '1.1.0' });
+    expect(options.demo).toMatchObject({
+      bootstrap: true,
+      version: '1.1.0',
+      // The seeded history follows the bootstrap.
+      history: true,
+      historySchedule: DEFAULT_SCHEDULES.demoHistory,
+    });
     expect(options.monitoring).toMatchObject({
       intervalSeconds: 15,
       sampleRetentionDays: 2,
@@ -135,6 +143,88 @@ describe('readModelOpsConfig', () => {
     });
     expect(options.metrics.prometheus?.baseUrl).toBe('http://127.0.0.1:9090');
   });
+
+  it('seeds the demo history with the bootstrap unless told otherwise', async () => {
+    expect(
+      (await read({ demo: { bootstrap: true, history: false } })).demo.history,
+    ).toBe(false);
+    const options = await read({
+      demo: {
+        history: true,
+        historySchedule: {
+          frequency: { minutes: 5 },
+          timeout: { minutes: 30 },
+        },
+      },
+    });
+    expect(options.demo).toMatchObject({
+      bootstrap: false,
+      history: true,
+      historySchedule: { frequency: { minutes: 5 }, timeout: { minutes: 30 } },
+    });
+    await expect(
+      read({ demo: { historySchedule: { frequency: 'often' } } }),
+    ).rejects.toThrow(/modelOps\.demo\.historySchedule/);
+  });
+
+  it('reads capacity planning settings, with their defaults', async () => {
+    expect((await read({})).capacity).toEqual({
+      targetUtilization: 70,
+      timeZone: 'UTC',
+      minProjectionDays: 3,
+      actLeadDays: 14,
+    });
+    expect(
+      (
+        await read({
+          capacity: {
+            targetUtilization: 60,
+            timeZone: 'Europe/Berlin',
+            minProjectionDays: 7,
+            actLeadDays: 0,
+          },
+        })
+      ).capacity,
+    ).toEqual({
+      targetUtilization: 60,
+      timeZone: 'Europe/Berlin',
+      minProjectionDays: 7,
+      actLeadDays: 0,
+    });
+  });
+
+  it.each<[string, JsonObject, RegExp]>([
+    [
+      'an unknown time zone',
+      { capacity: { timeZone: 'Mars/Olympus' } },
+      /Invalid time zone "Mars\/Olympus" at modelOps\.capacity\.timeZone/,
+    ],
+    [
+      'a target of 0',
+      { capacity: { targetUtilization: 0 } },
+      /modelOps\.capacity\.targetUtilization: expected above 0/,
+    ],
+    [
+      'a target over 100',
+      { capacity: { targetUtilization: 120 } },
+      /modelOps\.capacity\.targetUtilization: expected at most 100/,
+    ],
+    [
+      'fewer than 3 projection days',
+      { capacity: { minProjectionDays: 2 } },
+      /modelOps\.capacity\.minProjectionDays: expected at least 3/,
+    ],
+    [
+      'a fractional lead time',
+      { capacity: { actLeadDays: 1.5 } },
+      /modelOps\.capacity\.actLeadDays: expected a whole number/,
+    ],
+  ])(
+    'refuses %s in modelOps.capacity, naming the key',
+    async (_, c, message) => {
+      await expect(read(c)).rejects.toThrow(message);
+    },
+  );
 
   it('reads a cron monitoring schedule, counting a minute per tick', async () => {
     const options = await read({

@@ -22,6 +22,9 @@ import {
 import { MetricSourceSettings, readMetricSourceSettings } from '../sources';
 import { RulesOptions, readRulesConfig, readSeconds } from './rules';
 import { DEFAULT_DELIVERY_OPTIONS } from '../alerting/DeliveryWorker';
+import { DEFAULT_CAPACITY_OPTIONS } from '../capacity';
+import type { CapacityOptions } from '../capacity';
+import { IANAZone } from 'luxon';
 import type { DeliveryOptions } from '../alerting/DeliveryWorker';
 import {
   MaintenanceWindow,
@@ -51,6 +54,9 @@ export interface ModelOpsConfig extends RulesOptions {
     bootstrap: boolean;
     version: string;
     schedule: SchedulerServiceTaskScheduleDefinition;
+    /** Seed 30 days of history for the demo models (default: as `bootstrap`). */
+    history: boolean;
+    historySchedule: SchedulerServiceTaskScheduleDefinition;
   };
   permissions: {
     /** Service principals (their subjects) that may mutate, alone or acting for a user. */
@@ -76,6 +82,8 @@ export interface ModelOpsConfig extends RulesOptions {
   changeWindowMs: number;
   /** The portal's address (`app.baseUrl`), for links in notifications. */
   baseUrl?: string;
+  /** Capacity planning's settings (`modelOps.capacity`, besides the cost models). */
+  capacity: CapacityOptions;
   metrics: MetricSourceSettings;
   local: LocalRuntimeSettings;
   /** Undefined when no cluster is configured. */
@@ -110,6 +118,12 @@ export const DEFAULT_SCHEDULES = {
     timeout: { minutes: 2 },
     initialDelay: { seconds: 5 },
   },
+  // Seeding takes up to a minute; once every demo model has history a run reads one row.
+  demoHistory: {
+    frequency: { minutes: 1 },
+    timeout: { minutes: 15 },
+    initialDelay: { seconds: 10 },
+  },
 } satisfies Record<string, SchedulerServiceTaskScheduleDefinition>;
 
 /** The defaults of the canary analysis. */
@@ -128,6 +142,27 @@ export const DEFAULT_SWITCH = {
     initialDelay: { seconds: 5 },
   } satisfies SchedulerServiceTaskScheduleDefinition,
 };
+
+/** `modelOps.demo`: the bootstrap and the seeded history, which follows it unless set. */
+function readDemo(config: Config): ModelOpsConfig['demo'] {
+  const bootstrap =
+    config.getOptionalBoolean('modelOps.demo.bootstrap') ?? false;
+  return {
+    bootstrap,
+    version: config.getOptionalString('modelOps.demo.version') ?? '1.0.0',
+    schedule: schedule(
+      config,
+      'modelOps.demo.schedule',
+      DEFAULT_SCHEDULES.demo,
+    ),
+    history: config.getOptionalBoolean('modelOps.demo.history') ?? bootstrap,
+    historySchedule: schedule(
+      config,
+      'modelOps.demo.historySchedule',
+      DEFAULT_SCHEDULES.demoHistory,
+    ),
+  };
+}
 
 /** `modelOps.alerts.delivery`: the outbox's retries, give-up age, claims and schedule. */
 function readDelivery(config: Config): DeliveryOptions {
@@ -195,6 +230,38 @@ function number(
     );
   }
   return value;
+}
+
+/** `modelOps.capacity`: the target utilization, time zone, projection minimum and lead time. */
+function readCapacity(config: Config): CapacityOptions {
+  const key = 'modelOps.capacity';
+  const d = DEFAULT_CAPACITY_OPTIONS;
+  const timeZone = config.getOptionalString(`${key}.timeZone`) ?? d.timeZone;
+  if (!IANAZone.isValidZone(timeZone)) {
+    throw new Error(
+      `Invalid time zone "${timeZone}" at ${key}.timeZone; expected an IANA name such as UTC or Europe/Berlin`,
+    );
+  }
+  return {
+    targetUtilization: number(
+      config,
+      `${key}.targetUtilization`,
+      d.targetUtilization,
+      { above: 0, max: 100 },
+    ),
+    timeZone,
+    minProjectionDays: number(
+      config,
+      `${key}.minProjectionDays`,
+      d.minProjectionDays,
+      { integer: true, min: 3, max: 90 },
+    ),
+    actLeadDays: number(config, `${key}.actLeadDays`, d.actLeadDays, {
+      integer: true,
+      min: 0,
+      max: 365,
+    }),
+  };
 }
 
 function frequencySeconds(
@@ -354,15 +421,7 @@ export async function readModelOpsConfig(
         DEFAULT_SWITCH.reconcileSchedule,
       ),
     },
-    demo: {
-      bootstrap: config.getOptionalBoolean('modelOps.demo.bootstrap') ?? false,
-      version: config.getOptionalString('modelOps.demo.version') ?? '1.0.0',
-      schedule: schedule(
-        config,
-        'modelOps.demo.schedule',
-        DEFAULT_SCHEDULES.demo,
-      ),
-    },
+    demo: readDemo(config),
     permissions: {
       allowedServicePrincipals:
         config.getOptionalStringArray(
@@ -411,6 +470,7 @@ export async function readModelOpsConfig(
         max: 24 * 60,
       }) * 60_000,
     baseUrl: config.getOptionalString('app.baseUrl'),
+    capacity: readCapacity(config),
     metrics: readMetricSourceSettings(config, workingDirectory),
     local: readLocalRuntimeSettings(config, { workingDirectory }),
     kubernetes: readKubernetesRuntimeSettings(config, {

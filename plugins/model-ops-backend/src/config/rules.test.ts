@@ -36,6 +36,7 @@ describe('readRulesConfig', () => {
     }
     expect(DEFAULT_COST_MODEL).toEqual({
       name: 'default',
+      currency: 'USD',
       instanceHourUsd: 0.1,
       instances: 1,
     });
@@ -196,13 +197,52 @@ describe('readRulesConfig', () => {
     expect([...options.costModels.keys()]).toEqual(['default', 'gpu', 'free']);
     expect(options.costModels.get('gpu')).toEqual({
       name: 'gpu',
+      currency: 'USD',
       instanceHourUsd: 2.5,
       instances: 3,
     });
     expect(options.costModels.get('free')).toEqual({
       name: 'free',
+      currency: 'USD',
       instanceHourUsd: 0,
       instances: 1,
+    });
+  });
+
+  it('reads every price of a cost model, and the currency', () => {
+    const options = read({
+      capacity: {
+        costModels: {
+          llm: {
+            currency: 'EUR',
+            instanceHourUsd: 0.5,
+            instances: 2,
+            gpuHourUsd: 2.1,
+            gpusPerInstance: 4,
+            per1kRequestsUsd: 0.02,
+            per1kTokensUsd: 0.001,
+          },
+          api: { per1kRequestsUsd: 0.4 },
+        },
+      },
+    });
+    expect(options.costModels.get('llm')).toEqual({
+      name: 'llm',
+      currency: 'EUR',
+      instanceHourUsd: 0.5,
+      instances: 2,
+      gpuHourUsd: 2.1,
+      gpusPerInstance: 4,
+      per1kRequestsUsd: 0.02,
+      per1kTokensUsd: 0.001,
+    });
+    // Priced per request only: no instance-hour needed.
+    expect(options.costModels.get('api')).toEqual({
+      name: 'api',
+      currency: 'USD',
+      instanceHourUsd: 0,
+      instances: 1,
+      per1kRequestsUsd: 0.4,
     });
   });
 
@@ -341,6 +381,49 @@ describe('readRulesConfig', () => {
           },
         },
         /modelOps\.capacity\.costModels\.gpu\.instances/,
+      ],
+      [
+        'lower-case currency',
+        {
+          capacity: {
+            costModels: { gpu: { instanceHourUsd: 1, currency: 'usd' } },
+          },
+        },
+        /Invalid currency "usd" at modelOps\.capacity\.costModels\.gpu\.currency/,
+      ],
+      [
+        'negative GPU price',
+        { capacity: { costModels: { gpu: { gpuHourUsd: -2 } } } },
+        /modelOps\.capacity\.costModels\.gpu\.gpuHourUsd/,
+      ],
+      [
+        'negative request price',
+        {
+          capacity: {
+            costModels: { gpu: { instanceHourUsd: 1, per1kRequestsUsd: -1 } },
+          },
+        },
+        /modelOps\.capacity\.costModels\.gpu\.per1kRequestsUsd/,
+      ],
+      [
+        'a token price that is no number',
+        {
+          capacity: {
+            costModels: { gpu: { instanceHourUsd: 1, per1kTokensUsd: 'x' } },
+          },
+        },
+        /modelOps\.capacity\.costModels\.gpu\.per1kTokensUsd/,
+      ],
+      [
+        'fractional GPUs',
+        {
+          capacity: {
+            costModels: {
+              gpu: { gpuHourUsd: 1, gpusPerInstance: 0.5 },
+            },
+          },
+        },
+        /modelOps\.capacity\.costModels\.gpu\.gpusPerInstance/,
       ],
       [
         'fractional instances',

@@ -27,6 +27,7 @@ export interface RulesOptions {
 /** The cost model used when none is configured: a small instance at $0.10 an hour. */
 export const DEFAULT_COST_MODEL: CostModel = {
   name: 'default',
+  currency: 'USD',
   instanceHourUsd: 0.1,
   instances: 1,
 };
@@ -155,6 +156,64 @@ function readTiming(
   return readSeconds(route, name, `${key}.${name}`);
 }
 
+/** The optional prices of a cost model besides the instance-hour. */
+const OPTIONAL_PRICES = [
+  'gpuHourUsd',
+  'per1kRequestsUsd',
+  'per1kTokensUsd',
+] as const;
+
+function readCostModel(model: Config, name: string, key: string): CostModel {
+  const prices: Partial<Record<(typeof OPTIONAL_PRICES)[number], number>> = {};
+  for (const price of OPTIONAL_PRICES) {
+    const value = model.getOptionalNumber(price);
+    if (value === undefined) continue;
+    if (!(value >= 0)) {
+      throw new Error(`Invalid price at ${key}.${price}; must not be negative`);
+    }
+    prices[price] = value;
+  }
+  // Required unless the model is priced some other way (per request, per GPU, per token).
+  const instanceHourUsd =
+    Object.keys(prices).length > 0
+      ? model.getOptionalNumber('instanceHourUsd') ?? 0
+      : model.getNumber('instanceHourUsd');
+  const instances = model.getOptionalNumber('instances') ?? 1;
+  if (!(instanceHourUsd >= 0)) {
+    throw new Error(
+      `Invalid price at ${key}.instanceHourUsd; must not be negative`,
+    );
+  }
+  if (!Number.isInteger(instances) || instances < 1) {
+    throw new Error(
+      `Invalid instance count at ${key}.instances; expected a whole number of 1 or more`,
+    );
+  }
+  const currency = model.getOptionalString('currency') ?? 'USD';
+  if (!/^[A-Z]{3}$/.test(currency)) {
+    throw new Error(
+      `Invalid currency "${currency}" at ${key}.currency; expected an ISO 4217 code such as USD or EUR`,
+    );
+  }
+  const gpusPerInstance = model.getOptionalNumber('gpusPerInstance');
+  if (
+    gpusPerInstance !== undefined &&
+    (!Number.isInteger(gpusPerInstance) || gpusPerInstance < 0)
+  ) {
+    throw new Error(
+      `Invalid GPU count at ${key}.gpusPerInstance; expected a whole number of 0 or more`,
+    );
+  }
+  return {
+    name,
+    currency,
+    instanceHourUsd,
+    instances,
+    ...prices,
+    ...(gpusPerInstance !== undefined ? { gpusPerInstance } : {}),
+  };
+}
+
 /**
  * Reads the rule sets, alert routes and cost models of `modelOps`, with the built-in defaults
  * for anything not configured. Bad values fail start-up with the config key in the message.
@@ -234,19 +293,7 @@ export function readRulesConfig(rootConfig: Config): RulesOptions {
   for (const name of costConfig?.keys() ?? []) {
     const key = `modelOps.capacity.costModels.${name}`;
     const model = costConfig!.getConfig(name);
-    const instanceHourUsd = model.getNumber('instanceHourUsd');
-    const instances = model.getOptionalNumber('instances') ?? 1;
-    if (instanceHourUsd < 0) {
-      throw new Error(
-        `Invalid price at ${key}.instanceHourUsd; must not be negative`,
-      );
-    }
-    if (!Number.isInteger(instances) || instances < 1) {
-      throw new Error(
-        `Invalid instance count at ${key}.instances; expected a whole number of 1 or more`,
-      );
-    }
-    costModels.set(name, { name, instanceHourUsd, instances });
+    costModels.set(name, readCostModel(model, name, key));
   }
 
   return { ruleSets, alertRoutes, costModels };

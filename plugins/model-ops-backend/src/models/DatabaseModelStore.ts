@@ -47,6 +47,9 @@ type VersionRow = {
   last_deployed_at: Date | string | null;
 };
 
+/** Above this many ids, getModels reads the whole table once instead of in chunks of 500. */
+const WHOLE_TABLE_ABOVE = 1000;
+
 function toIso(value: Date | string | number): string {
   return toDate(value).toISOString();
 }
@@ -101,6 +104,17 @@ export class DatabaseModelStore implements ModelStore {
 
   async getModels(modelIds: string[]): Promise<Map<string, StoredModel>> {
     const result = new Map<string, StoredModel>();
+    if (modelIds.length > WHOLE_TABLE_ABOVE) {
+      // Many ids (the model list of a large catalog): one read of the table beats many lookups.
+      const wanted = new Set(modelIds);
+      const rows: ModelRow[] = await this.db('model_ops_models');
+      for (const row of rows) {
+        if (wanted.has(row.model_id)) {
+          result.set(row.model_id, this.toModel(row));
+        }
+      }
+      return result;
+    }
     // Stay well under SQLite's bound-parameter limit on large catalogs.
     for (let i = 0; i < modelIds.length; i += 500) {
       const rows: ModelRow[] = await this.db('model_ops_models').whereIn(

@@ -7,6 +7,7 @@ import {
   AuthService,
   DatabaseService,
   LoggerService,
+  PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
@@ -27,6 +28,7 @@ import { ModelStore } from './ModelStore';
 export type { ModelStore, StoredModel } from './ModelStore';
 export type {
   IndexedModel,
+  ListModelsQuery,
   ModelClaim,
   ModelIndex,
   ModelIndexOptions,
@@ -113,6 +115,11 @@ export function createModels(deps: {
   };
   /** The runtimes, for the stable production endpoint a model's runtime reports. */
   getRuntime?: (id: string) => ModelRuntime | undefined;
+  /**
+   * Decides whether a caller may read every catalog entity, so the model list is served from
+   * the index; without it, the catalog is asked with the caller's credentials each time.
+   */
+  permissions?: PermissionsService;
 }): Capability<ModelsService> {
   const getRuntime = deps.getRuntime;
   const alerts = deps.alerts;
@@ -121,6 +128,7 @@ export function createModels(deps: {
       index: deps.index,
       store: deps.store,
       logger: deps.logger,
+      permissions: deps.permissions,
       openAlertCounts: alerts ? ids => alerts.openAlertCounts(ids) : undefined,
       productionEndpoint: getRuntime
         ? async (spec: ModelSpec) =>

@@ -4,11 +4,12 @@ import {
 } from '@backstage/backend-plugin-api';
 import { CompoundEntityRef, Entity } from '@backstage/catalog-model';
 import {
+  ListModelsResponse,
   ModelDetails,
   ModelSpec,
   ModelSpecContext,
   ModelSpecProblem,
-  ModelSummary,
+  ModelStatus,
 } from '@model-ops/plugin-model-ops-common';
 
 /**
@@ -112,12 +113,53 @@ export interface ModelIndex {
 }
 
 /**
+ * The fields `GET /models` sorts by.
+ *
+ * @internal
+ */
+export const MODEL_SORT_FIELDS = [
+  'entityRef',
+  'name',
+  'owner',
+  'status',
+  'openAlerts',
+  'productionVersion',
+  'updatedAt',
+] as const;
+
+/** @internal */
+export type ModelSortField = (typeof MODEL_SORT_FIELDS)[number];
+
+/**
+ * One page of the model list: filtered by text, owner and status, sorted, then paged.
+ *
+ * @internal
+ */
+export interface ListModelsQuery {
+  /** Text the name, title, entity ref, description or owner contains (any case). */
+  q?: string;
+  /** An owner's entity ref; a bare name is a group in the default namespace. */
+  owner?: string;
+  status?: ModelStatus;
+  /** entityRef when absent; ties are broken by entity ref. */
+  sort?: ModelSortField;
+  order?: 'asc' | 'desc';
+  offset?: number;
+  /** 1 to 500; 50 when absent. */
+  limit?: number;
+}
+
+/**
  * The model list and one model's details, for the routes.
  *
  * @internal
  */
 export interface ModelsService {
-  listModels(credentials: BackstageCredentials): Promise<ModelSummary[]>;
+  /** One page of the models the caller may see, with how many match and the filter values. */
+  listModels(
+    credentials: BackstageCredentials,
+    query?: ListModelsQuery,
+  ): Promise<ListModelsResponse>;
   getModel(
     ref: CompoundEntityRef,
     credentials: BackstageCredentials,

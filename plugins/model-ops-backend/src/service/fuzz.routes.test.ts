@@ -705,6 +705,17 @@ async function seed(knex: Knex) {
       sampled_at: at(minutesAgo),
     })),
   );
+  await knex('model_ops_seeded_history').insert({
+    model_id: 'fraud',
+    seeded_from: at(30 * 24 * 60),
+    seeded_to: at(24 * 60),
+    seeded_at: at(24 * 60),
+    completed_at: at(24 * 60 - 1),
+    source: 'demo-traffic',
+    note: 'fuzz seed: a finished seeding of 29 days',
+    lease_owner: null,
+    lease_expires_at: null,
+  });
   await knex('model_ops_alerts').insert({
     id: ALERT_ID,
     fingerprint: 'f'.repeat(64),

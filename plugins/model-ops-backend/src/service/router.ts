@@ -1,6 +1,7 @@
 import { AuditorService, HttpAuthService } from '@backstage/backend-plugin-api';
 import express from 'express';
 import type { AlertingService } from '../alerting';
+import type { CapacityService } from '../capacity';
 import type { DeploymentsService } from '../deployments';
 import type { EnvironmentsService } from '../environments';
 import type { ModelsService } from '../models';
@@ -23,6 +24,7 @@ export async function createRouter(options: {
   environments: EnvironmentsService;
   monitoring: MonitoringService;
   alerting: AlertingService;
+  capacity: CapacityService;
 }): Promise<express.Router> {
   const {
     httpAuth,
@@ -32,6 +34,7 @@ export async function createRouter(options: {
     environments,
     monitoring,
     alerting,
+    capacity,
   } = options;
   const router = await createOpenApiRouter({
     // Backstage's default body parser, then the name of any property a closed body refuses.
@@ -42,7 +45,18 @@ export async function createRouter(options: {
     httpAuth.credentials(req, { allow: ['user', 'service'] });
 
   router.get('/models', async (req, res) => {
-    res.json({ items: await models.listModels(await credentialsOf(req)) });
+    const { q, owner, status, sort, order, offset, limit } = req.query;
+    res.json(
+      await models.listModels(await credentialsOf(req), {
+        q,
+        owner,
+        status,
+        sort,
+        order,
+        offset,
+        limit,
+      }),
+    );
   });
 
   router.get('/entities/:kind/:namespace/:name', async (req, res) => {
@@ -206,6 +220,17 @@ export async function createRouter(options: {
     res.json(
       await monitoring.status(
         { kind, namespace, name },
+        await credentialsOf(req),
+      ),
+    );
+  });
+
+  router.get('/entities/:kind/:namespace/:name/capacity', async (req, res) => {
+    const { kind, namespace, name } = req.params;
+    res.json(
+      await capacity.report(
+        { kind, namespace, name },
+        { period: req.query.period },
         await credentialsOf(req),
       ),
     );

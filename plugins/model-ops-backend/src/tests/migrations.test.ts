@@ -191,6 +191,17 @@ const TABLES: Record<string, string[]> = {
     'worker',
   ],
   model_ops_monitoring_state: ['scope', 'key', 'value', 'updated_at'],
+  model_ops_seeded_history: [
+    'model_id',
+    'seeded_from',
+    'seeded_to',
+    'seeded_at',
+    'completed_at',
+    'source',
+    'note',
+    'lease_owner',
+    'lease_expires_at',
+  ],
   model_ops_switches: [
     'id',
     'model_id',

@@ -2,12 +2,15 @@ import { createApiRef } from '@backstage/core-plugin-api';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import {
   AvailableVersion,
+  CapacityPeriod,
+  CapacityReport,
   CreateDeploymentRequest,
   DeploymentRun,
   EnvironmentsResponse,
   SwitchRecord,
   SwitchRequest,
   ListDeploymentsResponse,
+  ListModels,
   ListModelsResponse,
   ModelDetails,
   AlertState,
@@ -30,7 +33,11 @@ import {
  * @public
  */
 export interface ModelOpsApi {
-  listModels(): Promise<ListModelsResponse>;
+  /**
+   * One page of the models the caller may see, filtered (text, owner, status) and sorted on
+   * the server: 50 by entity ref when no query is given.
+   */
+  listModels(query?: ListModels['query']): Promise<ListModelsResponse>;
   getModel(entity: CompoundEntityRef): Promise<ModelDetails>;
   listDeployments(
     entity: CompoundEntityRef,
@@ -109,6 +116,14 @@ export interface ModelOpsApi {
   listOpenIncidents(): Promise<ListIncidentsResponse>;
   /** The firing alerts of every model the caller may see. */
   listOpenAlerts(): Promise<OpenAlertsResponse>;
+  /**
+   * The model's capacity report over a period ending now (the backend's default, 7d, when not
+   * given): usage, bottlenecks, a projection, costs and recommendations.
+   */
+  getCapacity(
+    entity: CompoundEntityRef,
+    period?: CapacityPeriod,
+  ): Promise<CapacityReport>;
 }
 
 /**

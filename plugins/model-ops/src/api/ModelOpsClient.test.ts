@@ -72,6 +72,24 @@ describe('ModelOpsClient', () => {
     expect(seen[0].authorization).toBe('Bearer user-token');
   });
 
+  it('sends the model list query: filters, sort and page', async () => {
+    const seen = answer({ items: [], totalCount: 0, offset: 50, limit: 50 });
+    await client().listModels({
+      q: 'fraud team',
+      owner: 'group:ml/fraud-team',
+      status: 'warning',
+      sort: 'openAlerts',
+      order: 'desc',
+      offset: 50,
+      limit: 50,
+    });
+    expect(seen).toEqual([
+      get(
+        `${BASE}/models?q=fraud+team&owner=group%3Aml%2Ffraud-team&status=warning&sort=openAlerts&order=desc&offset=50&limit=50`,
+      ),
+    ]);
+  });
+
   it('gets a model by its entity, kind lower-cased', async () => {
     const seen = answer({
       entityRef: 'component:default/sentiment-classifier',
@@ -313,6 +331,44 @@ describe('ModelOpsClient', () => {
     await expect(client().listOpenIncidents()).resolves.toEqual({ items: [] });
     await expect(client().listOpenAlerts()).resolves.toEqual({ items: [] });
     expect(seen).toEqual([get(`${BASE}/incidents`), get(`${BASE}/alerts`)]);
+  });
+
+  it('gets the capacity report, of a period when asked', async () => {
+    const seen = answer({
+      entityRef: 'component:default/sentiment-classifier',
+    });
+    await expect(client().getCapacity(entity, '30d')).resolves.toEqual({
+      entityRef: 'component:default/sentiment-classifier',
+    });
+    await client().getCapacity(entity);
+    expect(seen).toEqual([
+      get(`${ENTITY_PATH}/capacity?period=30d`),
+      get(`${ENTITY_PATH}/capacity`),
+    ]);
+  });
+
+  it('turns a rejected capacity period into a ResponseError naming it', async () => {
+    answer(
+      {
+        error: {
+          name: 'InputError',
+          message: 'period must be one of 24h, 7d, 30d',
+        },
+        request: { method: 'GET', url: '/capacity' },
+        response: { statusCode: 400 },
+      },
+      400,
+    );
+    await expect(
+      client().getCapacity(entity, '1y' as '7d'),
+    ).rejects.toMatchObject({
+      name: 'ResponseError',
+      statusCode: 400,
+      cause: {
+        name: 'InputError',
+        message: 'period must be one of 24h, 7d, 30d',
+      },
+    });
   });
 
   it('turns an error response into a ResponseError with the backend’s error', async () => {

@@ -9,6 +9,8 @@ import {
   AlertRecord,
   AlertState,
   AvailableVersion,
+  CapacityPeriod,
+  CapacityReport,
   CreateDeploymentRequest,
   CreateSilenceRequest,
   DefaultApiClient,
@@ -19,6 +21,7 @@ import {
   ListAlertsResponse,
   ListDeploymentsResponse,
   ListIncidentsResponse,
+  ListModels,
   ListModelsResponse,
   ListSilencesResponse,
   MetricsResponse,
@@ -56,8 +59,8 @@ export class ModelOpsClient implements ModelOpsApi {
     this.client = new DefaultApiClient(options);
   }
 
-  listModels(): Promise<ListModelsResponse> {
-    return this.body(this.client.listModels());
+  listModels(query: ListModels['query'] = {}): Promise<ListModelsResponse> {
+    return this.body(this.client.listModels({ query }));
   }
 
   getModel(entity: CompoundEntityRef): Promise<ModelDetails> {
@@ -269,6 +272,15 @@ export class ModelOpsClient implements ModelOpsApi {
 
   listOpenAlerts(): Promise<OpenAlertsResponse> {
     return this.body(this.client.listOpenAlerts());
+  }
+
+  getCapacity(
+    entity: CompoundEntityRef,
+    period?: CapacityPeriod,
+  ): Promise<CapacityReport> {
+    return this.body(
+      this.client.getCapacity({ path: entityPath(entity), query: { period } }),
+    );
   }
 
   /** The body of a successful response; any other becomes a `ResponseError`. */

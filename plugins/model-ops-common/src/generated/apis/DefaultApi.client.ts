@@ -8,6 +8,8 @@ import { AlertRecord } from '../models/AlertRecord.model';
 import { AlertState } from '../models/AlertState.model';
 import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
 import { AlertmanagerWebhookResponse } from '../models/AlertmanagerWebhookResponse.model';
+import { CapacityPeriod } from '../models/CapacityPeriod.model';
+import { CapacityReport } from '../models/CapacityReport.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { CreateSilenceRequest } from '../models/CreateSilenceRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
@@ -22,6 +24,7 @@ import { ListModelsResponse } from '../models/ListModelsResponse.model';
 import { ListSilencesResponse } from '../models/ListSilencesResponse.model';
 import { MetricsResponse } from '../models/MetricsResponse.model';
 import { ModelDetails } from '../models/ModelDetails.model';
+import { ModelStatus } from '../models/ModelStatus.model';
 import { ModelStatusResponse } from '../models/ModelStatusResponse.model';
 import { OpenAlertsResponse } from '../models/OpenAlertsResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
@@ -158,6 +161,33 @@ export type ExpireSilence = {
      * The id of a silence or maintenance window made through the API (a uuid; `maintenance:<name>` windows come from configuration and cannot be expired here).
      */
     silenceId: string;
+  };
+};
+/**
+ * The request of {@link DefaultApiClient.getCapacity}.
+ *
+ * @public
+ */
+export type GetCapacity = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+  query?: {
+    /**
+     * 7d when absent.
+     */
+    period?: CapacityPeriod;
   };
 };
 /**
@@ -484,7 +514,36 @@ export type ListIncidents = {
  *
  * @public
  */
-export type ListModels = {};
+export type ListModels = {
+  query?: {
+    /**
+     * Text that the model's name, title, entity ref, description or owner contains (case-insensitive).
+     */
+    q?: string;
+    /**
+     * Only models of this owner (an entity ref, e.g. group:default/ml-platform).
+     */
+    owner?: string;
+    status?: ModelStatus;
+    /**
+     * The field to sort by; entityRef when absent.
+     */
+    sort?:
+      | 'entityRef'
+      | 'name'
+      | 'owner'
+      | 'status'
+      | 'openAlerts'
+      | 'productionVersion'
+      | 'updatedAt';
+    order?: 'asc' | 'desc';
+    offset?: number;
+    /**
+     * Page size, 1 to 500; 50 when absent.
+     */
+    limit?: number;
+  };
+};
 /**
  * The request of {@link DefaultApiClient.listOpenAlerts}.
  *
@@ -791,6 +850,28 @@ export class DefaultApiClient {
     )}/silences/${encodeURIComponent(request.path.silenceId)}/expire`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'POST',
+      headers: headersFor(options, {}),
+    });
+  }
+
+  /**
+   * Usage over a period (request patterns, utilization, cost), bottlenecks, a projection from the daily totals, and recommendations.
+   *
+   * @param request - The path parameters, query and body of the request.
+   * @param options - Overrides for this one request.
+   */
+  public async getCapacity(
+    request: GetCapacity,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<CapacityReport>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      request.path.kind,
+    )}/${encodeURIComponent(request.path.namespace)}/${encodeURIComponent(
+      request.path.name,
+    )}/capacity${queryString([['period', request.query?.period]])}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
       headers: headersFor(options, {}),
     });
   }
@@ -1106,16 +1187,25 @@ export class DefaultApiClient {
   }
 
   /**
-   * Every model in the catalog that the caller may see, with its stored state.
+   * The models in the catalog that the caller may see, with their stored state; filtered, sorted and paged on the server.
    *
+   * @param request - The path parameters, query and body of the request.
    * @param options - Overrides for this one request.
    */
   public async listModels(
-    _request: ListModels = {},
+    request: ListModels = {},
     options?: RequestOptions,
   ): Promise<TypedResponse<ListModelsResponse>> {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
-    const uri = `/models`;
+    const uri = `/models${queryString([
+      ['q', request.query?.q],
+      ['owner', request.query?.owner],
+      ['status', request.query?.status],
+      ['sort', request.query?.sort],
+      ['order', request.query?.order],
+      ['offset', request.query?.offset],
+      ['limit', request.query?.limit],
+    ])}`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'GET',
       headers: headersFor(options, {}),

@@ -1,4 +1,5 @@
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { ModelOpsApi, modelOpsApiRef } from '../../api';
@@ -50,13 +51,25 @@ describe('ModelOpsPage', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('lists every model with a link to its page, its status and problems', async () => {
-    await render({
-      listModels: jest
-        .fn()
-        .mockResolvedValue({ items: [badModel, deployedModel] }),
+    const listModels = jest.fn().mockResolvedValue({
+      items: [badModel, deployedModel],
+      totalCount: 2,
+      offset: 0,
+      limit: 50,
     });
+    await render({ listModels });
 
     expect(await screen.findByText('Models (2)')).toBeInTheDocument();
+    // The first page of 50 in the server's order.
+    expect(listModels).toHaveBeenCalledWith({
+      q: undefined,
+      owner: undefined,
+      status: undefined,
+      sort: undefined,
+      order: undefined,
+      offset: 0,
+      limit: 50,
+    });
     const link = screen.getAllByRole('link', {
       name: /Sentiment classifier/,
     })[0];
@@ -64,9 +77,93 @@ describe('ModelOpsPage', () => {
       'href',
       '/catalog/default/component/sentiment-classifier',
     );
-    expect(screen.getByText('Healthy')).toBeInTheDocument();
+    // The status of the row (the status filter also offers the word).
+    expect(
+      screen.getAllByText('Healthy').filter(e => e.tagName !== 'OPTION'),
+    ).toHaveLength(1);
     expect(screen.getByText('model-ops/strategy')).toBeInTheDocument();
     expect(screen.getByText('not deployed')).toBeInTheDocument();
+  });
+
+  it('asks the server for each page: text, owner and status filters, sort and paging', async () => {
+    const listModels = jest.fn().mockResolvedValue({
+      items: [deployedModel],
+      totalCount: 120,
+      offset: 0,
+      limit: 50,
+      owners: ['group:default/ml-platform', 'group:ml/fraud-team'],
+      statusCounts: { unknown: 100, healthy: 15, warning: 4, critical: 1 },
+    });
+    // The search box waits for typing to pause, timed by the real clock.
+    jest.mocked(Date.now).mockRestore();
+    await render({ listModels });
+    expect(await screen.findByText('Models (120)')).toBeInTheDocument();
+    const lastQuery = () =>
+      listModels.mock.calls[listModels.mock.calls.length - 1][0];
+
+    // The statuses say how many models have each; the owners are the server's.
+    expect(
+      screen.getByRole('option', { name: 'Warning (4)' }),
+    ).toBeInTheDocument();
+    fireEvent.change(screen.getByLabelText('Owner'), {
+      target: { value: 'group:ml/fraud-team' },
+    });
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({
+        owner: 'group:ml/fraud-team',
+        offset: 0,
+      }),
+    );
+    fireEvent.change(screen.getByLabelText('Status'), {
+      target: { value: 'warning' },
+    });
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({
+        owner: 'group:ml/fraud-team',
+        status: 'warning',
+      }),
+    );
+
+    await userEvent.type(screen.getByPlaceholderText('Filter'), 'fraud');
+    // The column's sort label (the header is also a drag handle).
+    const statusHeader = () =>
+      screen
+        .getAllByRole('button', { name: 'Status' })
+        .find(e => e.className.includes('MuiTableSortLabel-root'))!;
+    await waitFor(() => expect(lastQuery()).toMatchObject({ q: 'fraud' }));
+
+    await userEvent.click(statusHeader());
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({ sort: 'status', order: undefined }),
+    );
+    await userEvent.click(statusHeader());
+    await waitFor(() =>
+      expect(lastQuery()).toMatchObject({ sort: 'status', order: 'desc' }),
+    );
+
+    await userEvent.click(
+      screen.getAllByRole('button', { name: 'Next Page' })[0],
+    );
+    await waitFor(() =>
+      expect(lastQuery()).toEqual({
+        q: 'fraud',
+        owner: 'group:ml/fraud-team',
+        status: 'warning',
+        sort: 'status',
+        order: 'desc',
+        offset: 50,
+        limit: 50,
+      }),
+    );
+  });
+
+  it('shows why the models could not load', async () => {
+    await render({
+      listModels: jest.fn().mockRejectedValue(new Error('models down')),
+    });
+    expect(
+      await screen.findByText('Error: models down', { selector: 'h6' }),
+    ).toBeInTheDocument();
   });
 
   it('shows the open alerts of every model, each linking to its model’s Alerts tab', async () => {

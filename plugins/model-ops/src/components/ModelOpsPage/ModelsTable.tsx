@@ -5,11 +5,39 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import { ModelSummary } from '@model-ops/plugin-model-ops-common';
-import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import {
+  ListModels,
+  ListModelsResponse,
+  ModelStatus,
+  ModelSummary,
+} from '@model-ops/plugin-model-ops-common';
+import Box from '@material-ui/core/Box';
+import TextField from '@material-ui/core/TextField';
+import { useCallback, useRef, useState } from 'react';
 import { modelOpsApiRef } from '../../api';
 import { TruncatedText, noWrap } from '../CompactText';
 import { ModelStatusChip } from '../ModelStatusChip';
+
+/** The page size, as the server's default. */
+export const MODELS_PAGE_SIZE = 50;
+
+type SortField = NonNullable<NonNullable<ListModels['query']>['sort']>;
+
+const STATUSES: Array<{ value: ModelStatus; label: string }> = [
+  { value: 'healthy', label: 'Healthy' },
+  { value: 'warning', label: 'Warning' },
+  { value: 'critical', label: 'Critical' },
+  { value: 'unknown', label: 'Unknown' },
+];
+
+/** The columns the server sorts by, by the column's field. */
+const SORT_FIELDS: Record<string, SortField> = {
+  name: 'name',
+  owner: 'owner',
+  status: 'status',
+  productionVersion: 'productionVersion',
+  openAlerts: 'openAlerts',
+};
 
 const columns: TableColumn<ModelSummary>[] = [
   {
@@ -23,6 +51,7 @@ const columns: TableColumn<ModelSummary>[] = [
   {
     title: 'Model id',
     field: 'spec.modelId',
+    sorting: false,
     cellStyle: noWrap,
     render: row => row.spec?.modelId ?? '—',
   },
@@ -50,20 +79,30 @@ const columns: TableColumn<ModelSummary>[] = [
     render: row => row.productionVersion ?? 'not deployed',
   },
   {
+    title: 'Open alerts',
+    field: 'openAlerts',
+    type: 'numeric',
+    cellStyle: noWrap,
+    render: row => row.openAlerts ?? '—',
+  },
+  {
     title: 'Strategy',
     field: 'spec.strategy',
+    sorting: false,
     cellStyle: noWrap,
     render: row => row.spec?.strategy ?? '—',
   },
   {
     title: 'Runtime',
     field: 'spec.runtime',
+    sorting: false,
     cellStyle: noWrap,
     render: row => row.spec?.runtime ?? '—',
   },
   {
     title: 'Problems',
     field: 'problems',
+    sorting: false,
     render: row =>
       row.problems.length === 0 ? (
         'none'
@@ -76,36 +115,164 @@ const columns: TableColumn<ModelSummary>[] = [
   },
 ];
 
-/** Every model in the catalog with its status. */
+/** The remote table's query, as much of it as the list reads. */
+interface TableQuery {
+  page: number;
+  pageSize: number;
+  search: string;
+  orderBy?: { field?: unknown };
+  orderDirection?: string;
+}
+
+/**
+ * The models of the catalog with their status, a page at a time: the server filters (text,
+ * owner, status), sorts and pages, so the page stays quick however many models there are.
+ */
 export function ModelsTable() {
   const api = useApi(modelOpsApiRef);
-  const { value, loading, error, retry } = useAsyncRetry(
-    () => api.listModels(),
+  const tableRef = useRef<any>();
+  // Read by the table's data callback, which the table keeps from its first render.
+  const filters = useRef<{ owner?: string; status?: ModelStatus }>({});
+  const [owner, setOwner] = useState('');
+  const [status, setStatus] = useState('');
+  const [last, setLast] = useState<ListModelsResponse>();
+  const [error, setError] = useState<Error>();
+
+  const load = useCallback(
+    async (query: TableQuery) => {
+      const field = query.orderBy?.field;
+      const sort = typeof field === 'string' ? SORT_FIELDS[field] : undefined;
+      try {
+        const response = await api.listModels({
+          q: query.search.trim() || undefined,
+          owner: filters.current.owner,
+          status: filters.current.status,
+          sort,
+          order: sort && query.orderDirection === 'desc' ? 'desc' : undefined,
+          offset: query.page * query.pageSize,
+          limit: query.pageSize,
+        });
+        setLast(response);
+        setError(undefined);
+        return {
+          data: response.items,
+          page: query.page,
+          totalCount: response.totalCount ?? response.items.length,
+        };
+      } catch (e) {
+        setError(e as Error);
+        return { data: [], page: 0, totalCount: 0 };
+      }
+    },
     [api],
   );
-  if (error) {
-    return <ResponseErrorPanel error={error} />;
-  }
+
+  // A filter outside the table: back to its first page with the same search and order.
+  const reload = (firstPage: boolean) => {
+    const table = tableRef.current;
+    if (!table) return;
+    table.onQueryChange(
+      firstPage ? { ...table.state.query, page: 0 } : table.state.query,
+    );
+  };
+  const onOwner = (value: string) => {
+    setOwner(value);
+    filters.current.owner = value || undefined;
+    reload(true);
+  };
+  const onStatus = (value: string) => {
+    setStatus(value);
+    filters.current.status = (value || undefined) as ModelStatus | undefined;
+    reload(true);
+  };
+
+  const counts = last?.statusCounts ?? {};
+  const filterRow = (
+    <Box display="flex" flexWrap="wrap" mb={1} style={{ gap: 16 }}>
+      <TextField
+        select
+        size="small"
+        variant="outlined"
+        label="Owner"
+        value={owner}
+        onChange={e => onOwner(e.target.value)}
+        SelectProps={{ native: true }}
+        InputLabelProps={{ shrink: true }}
+        inputProps={{ 'aria-label': 'Owner' }}
+        style={{ minWidth: 240 }}
+      >
+        <option value="">All owners</option>
+        {(last?.owners ?? []).map(o => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </TextField>
+      <TextField
+        select
+        size="small"
+        variant="outlined"
+        label="Status"
+        value={status}
+        onChange={e => onStatus(e.target.value)}
+        SelectProps={{ native: true }}
+        InputLabelProps={{ shrink: true }}
+        inputProps={{ 'aria-label': 'Status' }}
+        style={{ minWidth: 180 }}
+      >
+        <option value="">All statuses</option>
+        {STATUSES.map(s => (
+          <option key={s.value} value={s.value}>
+            {counts[s.value] === undefined
+              ? s.label
+              : `${s.label} (${counts[s.value]})`}
+          </option>
+        ))}
+      </TextField>
+    </Box>
+  );
+  const filtered = !!(
+    owner ||
+    status ||
+    tableRef.current?.state?.query?.search
+  );
+
   return (
-    <Table<ModelSummary>
-      title={`Models (${value?.items.length ?? 0})`}
-      isLoading={loading}
-      columns={columns}
-      data={value?.items ?? []}
-      options={{ paging: false, padding: 'dense' }}
-      actions={[
-        {
-          icon: () => <span aria-label="Refresh">↻</span>,
-          tooltip: 'Refresh',
-          isFreeAction: true,
-          onClick: () => retry(),
-        },
-      ]}
-      emptyContent={
-        <div style={{ padding: 16 }}>
-          No catalog entity carries the model-ops/model-id annotation yet.
-        </div>
-      }
-    />
+    <>
+      {error && <ResponseErrorPanel error={error} />}
+      {filterRow}
+      <Table<ModelSummary>
+        tableRef={tableRef}
+        title={`Models (${last?.totalCount ?? last?.items.length ?? 0})`}
+        columns={columns}
+        data={load}
+        options={{
+          paging: true,
+          pageSize: MODELS_PAGE_SIZE,
+          pageSizeOptions: [20, MODELS_PAGE_SIZE, 100],
+          emptyRowsWhenPaging: false,
+          search: true,
+          debounceInterval: 300,
+          sorting: true,
+          padding: 'dense',
+        }}
+        actions={[
+          {
+            icon: () => <span aria-label="Refresh">↻</span>,
+            tooltip: 'Refresh',
+            isFreeAction: true,
+            onClick: () => reload(false),
+          },
+        ]}
+        localization={{
+          body: {
+            // The remote table shows this when a page is empty.
+            emptyDataSourceMessage: filtered
+              ? 'No model matches the filters.'
+              : 'No catalog entity carries the model-ops/model-id annotation yet.',
+          },
+        }}
+      />
+    </>
   );
 }

@@ -345,7 +345,8 @@ export const spec = {
       },
       ListModelsResponse: {
         type: 'object',
-        description: '`GET /models`.',
+        description:
+          '`GET /models`: one page of the models that match, and how many match in all.',
         additionalProperties: false,
         properties: {
           items: {
@@ -354,8 +355,34 @@ export const spec = {
               $ref: '#/components/schemas/ModelSummary',
             },
           },
+          totalCount: {
+            type: 'integer',
+            description: 'Models that match the filters, over all pages.',
+          },
+          offset: {
+            type: 'integer',
+          },
+          limit: {
+            type: 'integer',
+          },
+          owners: {
+            type: 'array',
+            description:
+              'Every owner among the models the caller may see (for a filter), sorted.',
+            items: {
+              type: 'string',
+            },
+          },
+          statusCounts: {
+            type: 'object',
+            description:
+              'Models per status among those matching the text and owner filters.',
+            additionalProperties: {
+              type: 'integer',
+            },
+          },
         },
-        required: ['items'],
+        required: ['items', 'totalCount', 'offset', 'limit'],
       },
       SlotState: {
         type: 'object',
@@ -2005,6 +2032,754 @@ export const spec = {
         },
         required: ['items'],
       },
+      CapacityPeriod: {
+        type: 'string',
+        description: 'The period a capacity report covers, ending now.',
+        enum: ['24h', '7d', '30d'],
+      },
+      CapacityResource: {
+        type: 'string',
+        description: 'A resource whose headroom capacity planning watches.',
+        enum: ['cpu', 'memory', 'disk'],
+      },
+      CapacityCostModel: {
+        type: 'object',
+        description:
+          'The cost model a capacity report priced with (`modelOps.capacity.costModels.<name>`, chosen by the `model-ops/cost` annotation).',
+        additionalProperties: false,
+        properties: {
+          name: {
+            type: 'string',
+          },
+          currency: {
+            type: 'string',
+            description: 'ISO 4217 code the prices are in, e.g. USD.',
+          },
+          instanceHour: {
+            type: 'number',
+            description: 'Price of one instance-hour.',
+          },
+          gpuHour: {
+            type: 'number',
+            description: 'Price of one GPU-hour.',
+          },
+          gpusPerInstance: {
+            type: 'number',
+          },
+          per1kRequests: {
+            type: 'number',
+            description: 'Price of 1,000 requests.',
+          },
+          per1kTokens: {
+            type: 'number',
+            description: 'Price of 1,000 tokens.',
+          },
+          instances: {
+            type: 'integer',
+            description: 'Instances a slot runs, as the cost model states it.',
+          },
+        },
+        required: ['name', 'currency', 'instances'],
+      },
+      CapacityHourPoint: {
+        type: 'object',
+        description: 'One hour of the period.',
+        additionalProperties: false,
+        properties: {
+          t: {
+            type: 'string',
+            format: 'date-time',
+            description: 'The start of the hour.',
+          },
+          requests: {
+            type: 'number',
+            description: 'Requests answered in the hour (all slots).',
+          },
+          cpu: {
+            type: 'number',
+          },
+          memory: {
+            type: 'number',
+          },
+          disk: {
+            type: 'number',
+          },
+          cost: {
+            type: 'number',
+          },
+          seeded: {
+            type: 'boolean',
+            description:
+              "True when the hour's samples were seeded as demo history.",
+          },
+        },
+        required: ['t', 'requests'],
+      },
+      CapacityProfileCell: {
+        type: 'object',
+        description:
+          'The average requests of one hour of the day on one weekday (a heat map cell).',
+        additionalProperties: false,
+        properties: {
+          weekday: {
+            type: 'integer',
+            description: 'ISO weekday, 1 (Monday) to 7 (Sunday).',
+            minimum: 1,
+            maximum: 7,
+          },
+          hour: {
+            type: 'integer',
+            description: "Hour of the day, 0 to 23, in the report's time zone.",
+            minimum: 0,
+            maximum: 23,
+          },
+          requests: {
+            type: 'number',
+            description: 'Average requests in that hour.',
+          },
+          samples: {
+            type: 'integer',
+            description: 'How many hours of the period fell in the cell.',
+          },
+        },
+        required: ['weekday', 'hour', 'requests', 'samples'],
+      },
+      CapacityRequests: {
+        type: 'object',
+        description: 'Request patterns over the period.',
+        additionalProperties: false,
+        properties: {
+          total: {
+            type: 'number',
+          },
+          averagePerHour: {
+            type: 'number',
+          },
+          peakHour: {
+            type: 'integer',
+            description:
+              'The hour of the day (0 to 23) with the most requests on average.',
+          },
+          peakWeekday: {
+            type: 'integer',
+            description: 'The ISO weekday with the most requests on average.',
+          },
+          peakToAverage: {
+            type: 'number',
+            description: "The busiest hour's requests over the average hour's.",
+          },
+          byHourOfDay: {
+            type: 'array',
+            description: '24 entries, hour 0 to 23, average requests per hour.',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                hour: {
+                  type: 'integer',
+                },
+                requests: {
+                  type: 'number',
+                },
+              },
+              required: ['hour', 'requests'],
+            },
+          },
+          byWeekday: {
+            type: 'array',
+            description:
+              '7 entries, ISO weekday 1 to 7, average requests per day.',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                weekday: {
+                  type: 'integer',
+                },
+                requests: {
+                  type: 'number',
+                },
+              },
+              required: ['weekday', 'requests'],
+            },
+          },
+          profile: {
+            type: 'array',
+            description: 'The weekday by hour-of-day heat map, 168 cells.',
+            items: {
+              $ref: '#/components/schemas/CapacityProfileCell',
+            },
+          },
+          byVersion: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                version: {
+                  type: 'string',
+                },
+                requests: {
+                  type: 'number',
+                },
+                share: {
+                  type: 'number',
+                  description: "Share of the period's requests, 0 to 1.",
+                },
+              },
+              required: ['version', 'requests', 'share'],
+            },
+          },
+        },
+        required: [
+          'total',
+          'averagePerHour',
+          'peakToAverage',
+          'byHourOfDay',
+          'byWeekday',
+          'profile',
+          'byVersion',
+        ],
+      },
+      CapacityUtilization: {
+        type: 'object',
+        description:
+          "A resource's average and p95 over the period, for one slot or (`slot` absent) the model overall.",
+        additionalProperties: false,
+        properties: {
+          resource: {
+            $ref: '#/components/schemas/CapacityResource',
+          },
+          slot: {
+            $ref: '#/components/schemas/SlotName',
+          },
+          average: {
+            type: 'number',
+            description: 'Percent.',
+          },
+          p95: {
+            type: 'number',
+            description: 'Percent.',
+          },
+          limit: {
+            type: 'number',
+            description:
+              "The warning level of the model's rule for the resource, percent; absent when no rule watches it.",
+          },
+        },
+        required: ['resource', 'average', 'p95'],
+      },
+      CapacityCost: {
+        type: 'object',
+        description:
+          'What the model cost over the period, from its cost model.',
+        additionalProperties: false,
+        properties: {
+          currency: {
+            type: 'string',
+          },
+          total: {
+            type: 'number',
+          },
+          perRequest: {
+            type: 'number',
+            description: 'Absent when nothing was answered.',
+          },
+          perDay: {
+            type: 'number',
+          },
+          byVersion: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                version: {
+                  type: 'string',
+                },
+                cost: {
+                  type: 'number',
+                },
+                requests: {
+                  type: 'number',
+                },
+                perRequest: {
+                  type: 'number',
+                },
+              },
+              required: ['version', 'cost', 'requests'],
+            },
+          },
+          bySlot: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                slot: {
+                  $ref: '#/components/schemas/SlotName',
+                },
+                cost: {
+                  type: 'number',
+                },
+                instanceHours: {
+                  type: 'number',
+                },
+              },
+              required: ['slot', 'cost', 'instanceHours'],
+            },
+          },
+          daily: {
+            type: 'array',
+            description: 'Cost per day and version.',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                date: {
+                  type: 'string',
+                  format: 'date',
+                },
+                version: {
+                  type: 'string',
+                },
+                cost: {
+                  type: 'number',
+                },
+              },
+              required: ['date', 'version', 'cost'],
+            },
+          },
+          notes: {
+            type: 'array',
+            description:
+              'What the figures leave out, e.g. "tokens are not measured; the per-1,000-tokens price is not applied".',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+        required: [
+          'currency',
+          'total',
+          'perDay',
+          'byVersion',
+          'bySlot',
+          'daily',
+          'notes',
+        ],
+      },
+      CapacityBottleneck: {
+        type: 'object',
+        description:
+          "A resource's headroom to its limit; the report lists them closest first.",
+        additionalProperties: false,
+        properties: {
+          resource: {
+            $ref: '#/components/schemas/CapacityResource',
+          },
+          p95: {
+            type: 'number',
+          },
+          average: {
+            type: 'number',
+          },
+          limit: {
+            type: 'number',
+          },
+          headroom: {
+            type: 'number',
+            description:
+              'Limit minus p95, in percentage points (negative when over).',
+          },
+          usedShare: {
+            type: 'number',
+            description: 'p95 over the limit, e.g. 0.9 is 90 % of the way.',
+          },
+          level: {
+            type: 'string',
+            enum: ['ok', 'near', 'over'],
+            description: 'near from 80 % of the limit, over past it.',
+          },
+        },
+        required: [
+          'resource',
+          'p95',
+          'average',
+          'limit',
+          'headroom',
+          'usedShare',
+          'level',
+        ],
+      },
+      CapacityProjectionPoint: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          date: {
+            type: 'string',
+            format: 'date',
+          },
+          requests: {
+            type: 'number',
+            description: "The fit's requests for the day.",
+          },
+          low: {
+            type: 'number',
+            description: 'Lower bound of the prediction interval.',
+          },
+          high: {
+            type: 'number',
+            description: 'Upper bound of the prediction interval.',
+          },
+          actual: {
+            type: 'number',
+            description: "The day's measured requests, on days of the period.",
+          },
+        },
+        required: ['date', 'requests', 'low', 'high'],
+      },
+      CapacityHorizon: {
+        type: 'object',
+        description: 'What the fit projects for a day some days ahead.',
+        additionalProperties: false,
+        properties: {
+          days: {
+            type: 'integer',
+            enum: [30, 90],
+          },
+          date: {
+            type: 'string',
+            format: 'date',
+          },
+          requestsPerDay: {
+            type: 'number',
+          },
+          requestsPerDayLow: {
+            type: 'number',
+          },
+          requestsPerDayHigh: {
+            type: 'number',
+          },
+          instances: {
+            type: 'integer',
+            description:
+              "Instances needed for that day's p95 load at the target utilization.",
+          },
+          monthlyCost: {
+            type: 'number',
+            description:
+              'Cost of 30 days at that load and number of instances.',
+          },
+          monthlyCostLow: {
+            type: 'number',
+          },
+          monthlyCostHigh: {
+            type: 'number',
+          },
+        },
+        required: [
+          'days',
+          'date',
+          'requestsPerDay',
+          'requestsPerDayLow',
+          'requestsPerDayHigh',
+          'instances',
+          'monthlyCost',
+          'monthlyCostLow',
+          'monthlyCostHigh',
+        ],
+      },
+      CapacityLimitDate: {
+        type: 'object',
+        description:
+          'When a resource reaches its limit at the current number of instances, if the trend goes on.',
+        additionalProperties: false,
+        properties: {
+          resource: {
+            $ref: '#/components/schemas/CapacityResource',
+          },
+          limit: {
+            type: 'number',
+          },
+          date: {
+            type: 'string',
+            format: 'date',
+            description:
+              'Absent when the resource never reaches it on this trend (flat or falling load), or is already past it.',
+          },
+          reached: {
+            type: 'boolean',
+            description: 'True when the p95 is already at or past the limit.',
+          },
+        },
+        required: ['resource', 'limit', 'reached'],
+      },
+      CapacityProjection: {
+        type: 'object',
+        description:
+          'A least-squares fit over the daily request totals, or why there is none.',
+        additionalProperties: false,
+        properties: {
+          status: {
+            type: 'string',
+            enum: ['ok', 'insufficient'],
+          },
+          message: {
+            type: 'string',
+            description:
+              'For `insufficient`, e.g. "not enough data (2 days of 3 needed)".',
+          },
+          daysAvailable: {
+            type: 'integer',
+          },
+          daysNeeded: {
+            type: 'integer',
+          },
+          method: {
+            type: 'string',
+            description:
+              'e.g. "least-squares linear fit of daily request totals".',
+          },
+          r2: {
+            type: 'number',
+          },
+          slopePerDay: {
+            type: 'number',
+            description: 'Requests per day gained each day.',
+          },
+          growthPerWeek: {
+            type: 'number',
+            description:
+              'Relative growth over a week at the fitted rate, e.g. 0.05 is 5 %.',
+          },
+          growthPerMonth: {
+            type: 'number',
+            description: 'Relative growth over 30 days.',
+          },
+          confidence: {
+            type: 'number',
+            description: "The prediction interval's level, e.g. 0.95.",
+          },
+          series: {
+            type: 'array',
+            description:
+              'Fitted and measured daily requests over the period, then the projection for 90 days.',
+            items: {
+              $ref: '#/components/schemas/CapacityProjectionPoint',
+            },
+          },
+          horizons: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/CapacityHorizon',
+            },
+          },
+          limits: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/CapacityLimitDate',
+            },
+          },
+        },
+        required: ['status', 'daysAvailable', 'daysNeeded'],
+      },
+      CapacityRecommendation: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          id: {
+            type: 'string',
+            description:
+              'e.g. `high-cpu`, `high-memory`, `cost-per-request`, `growth`, `right-size`.',
+          },
+          type: {
+            type: 'string',
+            enum: ['scaling', 'cost_optimization', 'planning', 'right_sizing'],
+          },
+          priority: {
+            type: 'string',
+            enum: ['high', 'medium', 'low'],
+          },
+          title: {
+            type: 'string',
+          },
+          description: {
+            type: 'string',
+          },
+          action: {
+            type: 'string',
+          },
+          expectedImpact: {
+            type: 'string',
+          },
+          actBy: {
+            type: 'string',
+            format: 'date',
+            description:
+              'The date by which to act, when a limit date is known.',
+          },
+          figures: {
+            type: 'object',
+            description: 'The figures that triggered it, by name.',
+            additionalProperties: {
+              type: 'number',
+            },
+          },
+        },
+        required: [
+          'id',
+          'type',
+          'priority',
+          'title',
+          'description',
+          'action',
+          'expectedImpact',
+          'figures',
+        ],
+      },
+      CapacityRightSizing: {
+        type: 'object',
+        description:
+          'Instances needed for the projected p95 load at the target utilization.',
+        additionalProperties: false,
+        properties: {
+          currentInstances: {
+            type: 'integer',
+          },
+          neededInstances: {
+            type: 'integer',
+          },
+          targetUtilization: {
+            type: 'number',
+            description: 'Percent, 70 unless configured.',
+          },
+          basis: {
+            type: 'string',
+            description: 'What the figure was computed from.',
+          },
+        },
+        required: [
+          'currentInstances',
+          'neededInstances',
+          'targetUtilization',
+          'basis',
+        ],
+      },
+      CapacityReport: {
+        type: 'object',
+        description:
+          '`GET /entities/{kind}/{namespace}/{name}/capacity`: usage over a period, bottlenecks, projections, costs and recommendations.',
+        additionalProperties: false,
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          period: {
+            $ref: '#/components/schemas/CapacityPeriod',
+          },
+          from: {
+            type: 'string',
+            format: 'date-time',
+          },
+          to: {
+            type: 'string',
+            format: 'date-time',
+          },
+          timeZone: {
+            type: 'string',
+            description:
+              'The time zone of hours of the day and weekdays (IANA name).',
+          },
+          generatedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          seeded: {
+            type: 'object',
+            description:
+              "Present when some of the period's samples were seeded as demo history, not measured.",
+            additionalProperties: false,
+            properties: {
+              from: {
+                type: 'string',
+                format: 'date-time',
+              },
+              to: {
+                type: 'string',
+                format: 'date-time',
+              },
+              note: {
+                type: 'string',
+              },
+            },
+            required: ['from', 'to', 'note'],
+          },
+          instances: {
+            type: 'integer',
+            description: 'Instances serving production now.',
+          },
+          costModel: {
+            $ref: '#/components/schemas/CapacityCostModel',
+          },
+          hours: {
+            type: 'array',
+            description:
+              'Every hour of the period with requests, utilization and cost.',
+            items: {
+              $ref: '#/components/schemas/CapacityHourPoint',
+            },
+          },
+          requests: {
+            $ref: '#/components/schemas/CapacityRequests',
+          },
+          utilization: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/CapacityUtilization',
+            },
+          },
+          cost: {
+            $ref: '#/components/schemas/CapacityCost',
+          },
+          bottlenecks: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/CapacityBottleneck',
+            },
+          },
+          projection: {
+            $ref: '#/components/schemas/CapacityProjection',
+          },
+          rightSizing: {
+            $ref: '#/components/schemas/CapacityRightSizing',
+          },
+          recommendations: {
+            type: 'array',
+            description: 'Highest priority first.',
+            items: {
+              $ref: '#/components/schemas/CapacityRecommendation',
+            },
+          },
+        },
+        required: [
+          'entityRef',
+          'period',
+          'from',
+          'to',
+          'timeZone',
+          'generatedAt',
+          'instances',
+          'costModel',
+          'hours',
+          'requests',
+          'utilization',
+          'cost',
+          'bottlenecks',
+          'projection',
+          'recommendations',
+        ],
+      },
     },
     securitySchemes: {
       JWT: {
@@ -2024,10 +2799,89 @@ export const spec = {
       get: {
         operationId: 'ListModels',
         description:
-          'Every model in the catalog that the caller may see, with its stored state.',
+          'The models in the catalog that the caller may see, with their stored state; filtered, sorted and paged on the server.',
+        parameters: [
+          {
+            name: 'q',
+            in: 'query',
+            required: false,
+            description:
+              "Text that the model's name, title, entity ref, description or owner contains (case-insensitive).",
+            schema: {
+              type: 'string',
+              maxLength: 200,
+            },
+          },
+          {
+            name: 'owner',
+            in: 'query',
+            required: false,
+            description:
+              'Only models of this owner (an entity ref, e.g. group:default/ml-platform).',
+            schema: {
+              type: 'string',
+              maxLength: 255,
+            },
+          },
+          {
+            name: 'status',
+            in: 'query',
+            required: false,
+            schema: {
+              $ref: '#/components/schemas/ModelStatus',
+            },
+          },
+          {
+            name: 'sort',
+            in: 'query',
+            required: false,
+            description: 'The field to sort by; entityRef when absent.',
+            schema: {
+              type: 'string',
+              enum: [
+                'entityRef',
+                'name',
+                'owner',
+                'status',
+                'openAlerts',
+                'productionVersion',
+                'updatedAt',
+              ],
+            },
+          },
+          {
+            name: 'order',
+            in: 'query',
+            required: false,
+            schema: {
+              type: 'string',
+              enum: ['asc', 'desc'],
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            required: false,
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: 'Page size, 1 to 500; 50 when absent.',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+            },
+          },
+        ],
         responses: {
           '200': {
-            description: 'The models, ordered by entity ref.',
+            description: 'One page of the models.',
             content: {
               'application/json': {
                 schema: {
@@ -2035,6 +2889,9 @@ export const spec = {
                 },
               },
             },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
           },
           '401': {
             $ref: '#/components/responses/ErrorResponse',
@@ -2773,6 +3630,57 @@ export const spec = {
               'application/json': {
                 schema: {
                   $ref: '#/components/schemas/ModelStatusResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          default: {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{kind}/{namespace}/{name}/capacity': {
+      get: {
+        operationId: 'GetCapacity',
+        description:
+          'Usage over a period (request patterns, utilization, cost), bottlenecks, a projection from the daily totals, and recommendations.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'period',
+            in: 'query',
+            required: false,
+            description: '7d when absent.',
+            schema: {
+              $ref: '#/components/schemas/CapacityPeriod',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The capacity report.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/CapacityReport',
                 },
               },
             },

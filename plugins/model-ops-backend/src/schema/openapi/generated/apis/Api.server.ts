@@ -8,6 +8,8 @@ import { AlertRecord } from '../models/AlertRecord.model';
 import { AlertState } from '../models/AlertState.model';
 import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
 import { AlertmanagerWebhookResponse } from '../models/AlertmanagerWebhookResponse.model';
+import { CapacityPeriod } from '../models/CapacityPeriod.model';
+import { CapacityReport } from '../models/CapacityReport.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { CreateSilenceRequest } from '../models/CreateSilenceRequest.model';
 import { DeploymentRun } from '../models/DeploymentRun.model';
@@ -22,6 +24,7 @@ import { ListModelsResponse } from '../models/ListModelsResponse.model';
 import { ListSilencesResponse } from '../models/ListSilencesResponse.model';
 import { MetricsResponse } from '../models/MetricsResponse.model';
 import { ModelDetails } from '../models/ModelDetails.model';
+import { ModelStatus } from '../models/ModelStatus.model';
 import { ModelStatusResponse } from '../models/ModelStatusResponse.model';
 import { OpenAlertsResponse } from '../models/OpenAlertsResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
@@ -144,6 +147,34 @@ export type ExpireSilence = {
     silenceId: string;
   };
   response: Silence;
+};
+/**
+ * Usage over a period (request patterns, utilization, cost), bottlenecks, a projection from the daily totals, and recommendations.
+ *
+ * @public
+ */
+export type GetCapacity = {
+  path: {
+    /**
+     * The entity's kind, e.g. component.
+     */
+    kind: string;
+    /**
+     * The entity's namespace, e.g. default.
+     */
+    namespace: string;
+    /**
+     * The entity's name.
+     */
+    name: string;
+  };
+  query: {
+    /**
+     * 7d when absent.
+     */
+    period?: CapacityPeriod;
+  };
+  response: CapacityReport;
 };
 /**
  * A run with its stages.
@@ -479,11 +510,39 @@ export type ListIncidents = {
   response: ListIncidentsResponse;
 };
 /**
- * Every model in the catalog that the caller may see, with its stored state.
+ * The models in the catalog that the caller may see, with their stored state; filtered, sorted and paged on the server.
  *
  * @public
  */
 export type ListModels = {
+  query: {
+    /**
+     * Text that the model's name, title, entity ref, description or owner contains (case-insensitive).
+     */
+    q?: string;
+    /**
+     * Only models of this owner (an entity ref, e.g. group:default/ml-platform).
+     */
+    owner?: string;
+    status?: ModelStatus;
+    /**
+     * The field to sort by; entityRef when absent.
+     */
+    sort?:
+      | 'entityRef'
+      | 'name'
+      | 'owner'
+      | 'status'
+      | 'openAlerts'
+      | 'productionVersion'
+      | 'updatedAt';
+    order?: 'asc' | 'desc';
+    offset?: number;
+    /**
+     * Page size, 1 to 500; 50 when absent.
+     */
+    limit?: number;
+  };
   response: ListModelsResponse;
 };
 /**
@@ -647,6 +706,7 @@ export type EndpointMap = {
   '#post|/deployments': CreateDeployment;
   '#post|/entities/{kind}/{namespace}/{name}/silences': CreateSilence;
   '#post|/entities/{kind}/{namespace}/{name}/silences/{silenceId}/expire': ExpireSilence;
+  '#get|/entities/{kind}/{namespace}/{name}/capacity': GetCapacity;
   '#get|/deployments/{id}': GetDeployment;
   '#get|/entities/{kind}/{namespace}/{name}/environments': GetEnvironments;
   '#get|/entities/{kind}/{namespace}/{name}/incidents/{incidentId}': GetIncident;

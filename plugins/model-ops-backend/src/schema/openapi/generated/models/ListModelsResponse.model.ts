@@ -6,10 +6,26 @@
 import { ModelSummary } from './ModelSummary.model';
 
 /**
- * `GET /models`.
+ * `GET /models`: one page of the models that match, and how many match in all.
  *
  * @public
  */
 export interface ListModelsResponse {
   items: Array<ModelSummary>;
+  /**
+   * Models that match the filters, over all pages.
+   */
+  totalCount: number;
+  offset: number;
+  limit: number;
+  /**
+   * Every owner among the models the caller may see (for a filter), sorted.
+   */
+  owners?: Array<string>;
+  /**
+   * Models per status among those matching the text and owner filters.
+   */
+  statusCounts?: {
+    [key: string]: number;
+  };
 }
