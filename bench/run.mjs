@@ -8,6 +8,11 @@
  *   alert-delivery    10,000 firing alerts to one loopback webhook through the outbox, against a
  *                     real Alertmanager delivering the same alerts to the same receiver
  *                     (bench:delivery)
+ *   entity-api        p95 of the entity tabs' routes over 1M alerts, 100k runs and 30 days of
+ *                     samples, against a bare indexed knex query of the same rows; and a page of
+ *                     GET /models at 10,000 models (bench:api)
+ *   switch-under-load switch and rollback-switch at 200 req/s through the local router (bench:switch)
+ *   pipeline-overhead a run's wall time minus its test workloads and health watch (bench:pipeline)
  *
  * `yarn bench --quick` is the reduced run `.ci/run` includes so the harness never rots: 100
  * models, 1,000 alerts. Its figures are printed, never asserted. `--only <name>` runs one.
@@ -34,6 +39,21 @@ const benchmarks = [
     name: 'alert-delivery',
     script: 'bench:delivery',
     args: quick ? ['--alerts', '1000'] : ['--alerts', '10000'],
+  },
+  {
+    name: 'entity-api',
+    script: 'bench:api',
+    args: quick ? ['--quick'] : [],
+  },
+  {
+    name: 'switch-under-load',
+    script: 'bench:switch',
+    args: quick ? ['--quick'] : [],
+  },
+  {
+    name: 'pipeline-overhead',
+    script: 'bench:pipeline',
+    args: quick ? ['--quick'] : [],
   },
 ].filter(b => !only || b.name === only);
 
