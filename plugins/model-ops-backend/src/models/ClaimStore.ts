@@ -37,6 +37,9 @@ export interface ClaimStore {
  *
  * @internal
  */
+/** Rows per insert: 4 columns × 200 bound parameters stay far below SQLite's and PostgreSQL's limits. */
+const INSERT_CHUNK = 200;
+
 export class DatabaseClaimStore implements ClaimStore {
   constructor(
     private readonly db: Knex,
@@ -59,15 +62,20 @@ export class DatabaseClaimStore implements ClaimStore {
     if (unclaimed.length) {
       // Ids with state from before claims were recorded keep the entity that state names.
       const known = await this.knownEntities(unclaimed);
-      for (const id of unclaimed) {
+      // One multi-row insert per chunk: a replica racing us keeps its claim (ignore).
+      const claimedAt = this.now();
+      const inserts = unclaimed.map(id => {
         const first = pickFirst(byId.get(id)!, known.get(id));
+        return {
+          model_id: id,
+          entity_ref: first.entityRef,
+          entity_uid: first.uid ?? null,
+          claimed_at: claimedAt,
+        };
+      });
+      for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
         await this.db(TABLE)
-          .insert({
-            model_id: id,
-            entity_ref: first.entityRef,
-            entity_uid: first.uid ?? null,
-            claimed_at: this.now(),
-          })
+          .insert(inserts.slice(i, i + INSERT_CHUNK))
           .onConflict('model_id')
           .ignore();
       }
