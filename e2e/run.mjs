@@ -11,7 +11,7 @@
  *
  * Usage (normally through `yarn e2e` / `yarn screenshots`, which set CHROMIUM_PATH):
  *   node e2e/run.mjs [--screenshots] [--rebuild] [--verbose] [-- <extra node --test args>]
- *     --screenshots  also copy e2e/output/model-deployments.png, model-incident.png and model-capacity.png to docs/screenshots/
+ *     --screenshots  also copy e2e/output/model-deployments.png, model-incident.png, model-capacity.png and model-ops-page.png to docs/screenshots/
  *     --rebuild      build the frontend even when packages/app/dist looks up to date
  *     --verbose      stream the backend's log to the terminal (it always goes to
  *                    e2e/output/backend.log)
@@ -38,6 +38,7 @@ const SCREENSHOTS = [
   'model-deployments.png',
   'model-incident.png',
   'model-capacity.png',
+  'model-ops-page.png',
 ];
 
 const argv = process.argv.slice(2);

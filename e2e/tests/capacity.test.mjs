@@ -3,7 +3,9 @@
  * the demo traffic pattern for each demo model through the sample store and the hourly rollup
  * (marked as seeded). fraud-detector grows by about 30 % a month, so its report has a projection
  * and a planning recommendation; the tab shows them, says the history is seeded, switches
- * periods, and exports a series as CSV.
+ * periods, and exports a series as CSV. The Model Ops page then shows the model's projected
+ * monthly cost and top recommendation (stored when the tab read its 7-day report), linking to the
+ * tab.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -144,6 +146,46 @@ describe('Capacity tab', () => {
 
       await page.screenshot({
         path: path.join(outputDir, 'model-capacity.png'),
+        fullPage: true,
+      });
+    });
+  });
+
+  test('the Model Ops page shows the projected monthly cost and top recommendation', async () => {
+    await withFailureReport(page, 'model-ops-page-capacity', async () => {
+      // The tab opened on 7 days stored the summary; the list joins it. The other seeded demo
+      // models' 7-day reports are read too, so the page (and its screenshot) shows theirs.
+      for (const other of ['churn-predictor', 'sentiment-classifier']) {
+        const res = await api(
+          `/api/model-ops/entities/component/default/${other}/capacity?period=7d`,
+        );
+        assert.equal(res.status, 200, `${other}: ${res.status}`);
+      }
+      const { status, body } = await api(
+        `/api/model-ops/models?q=${MODEL}&limit=5`,
+      );
+      assert.equal(status, 200);
+      const model = body.items.find(
+        m => m.entityRef === `component:default/${MODEL}`,
+      );
+      assert.ok(
+        model?.capacity,
+        `a capacity summary: ${JSON.stringify(model)}`,
+      );
+      assert.equal(model.capacity.projectedMonthlyCost.basis, 'projection');
+      assert.ok(model.capacity.projectedMonthlyCost.amount > 0);
+      const top = model.capacity.topRecommendation;
+      assert.ok(top, 'a top recommendation');
+
+      await open(page, '/model-ops');
+      // The model's top recommendation links to its Capacity tab; its row shows the cost.
+      const link = page.locator(`a[href$="${CAPACITY}"]`);
+      await link.waitFor({ timeout: TIMEOUTS.content });
+      assert.match(await link.innerText(), new RegExp(top.title));
+      const row = page.locator('tr', { has: link });
+      assert.match(await row.innerText(), /\$[\d,]+\.\d\d/);
+      await page.screenshot({
+        path: path.join(outputDir, 'model-ops-page.png'),
         fullPage: true,
       });
     });

@@ -292,6 +292,13 @@ export interface Config {
       minProjectionDays?: number;
       /** Days before a resource reaches its limit by which to act. Default 14. */
       actLeadDays?: number;
+      /**
+       * When every model's 7-day report is summarized for the Model Ops page (its projected
+       * monthly cost and top recommendation), once per cluster. Opening a model's Capacity tab
+       * on 7 days also stores its summary. Default every 15 minutes, first 90 seconds after
+       * start.
+       */
+      summarySchedule?: SchedulerServiceTaskScheduleDefinitionConfig;
     };
     /** Settings of the built-in `local` runtime (child processes on this host). */
     local?: {

@@ -209,15 +209,6 @@ export const modelOpsPlugin = createBackendPlugin({
             leaseSeconds: options.environments.leaseSeconds,
           },
         });
-        const catalogModels = createModels({
-          index: models,
-          store,
-          logger,
-          alerts: monitoring.service,
-          getRuntime,
-          permissions: deps.permissions,
-        });
-
         // With the embedded demo defaults, 30 days of seeded history for the demo models.
         const demoHistory = createDemoHistory({
           knex,
@@ -242,6 +233,18 @@ export const modelOpsPlugin = createBackendPlugin({
           costModels: options.costModels,
           ruleSets: options.ruleSets,
           options: options.capacity,
+          summarySchedule: options.capacitySummarySchedule,
+          logger: logger.child({ task: 'model-ops-capacity' }),
+        });
+
+        const catalogModels = createModels({
+          index: models,
+          store,
+          logger,
+          alerts: monitoring.service,
+          capacity: capacity.service,
+          getRuntime,
+          permissions: deps.permissions,
         });
 
         await startCapabilities({ scheduler, lifecycle, logger }, [

@@ -1,9 +1,14 @@
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
   CapacityPeriod,
   CapacityReport,
+  ModelCapacitySummary,
+  ModelSpec,
   RuleSet,
 } from '@model-ops/plugin-model-ops-common';
 import type { ModelIndex, ModelStore } from '../models';
@@ -22,6 +27,11 @@ import {
   reportWindow,
 } from './report';
 import type { SeededHistoryStore } from './SeededHistory';
+import {
+  CapacitySummaryStore,
+  SUMMARY_PERIOD,
+  summarizeReport,
+} from './CapacitySummaries';
 
 /**
  * Capacity planning of a model: usage over a period, bottlenecks, the projection and the
@@ -36,6 +46,12 @@ export interface CapacityService {
     query: { period?: unknown },
     credentials: BackstageCredentials,
   ): Promise<CapacityReport>;
+  /** The {@link SUMMARY_PERIOD} report of a model, summarized for the Model Ops page. */
+  summarize(spec: ModelSpec): Promise<ModelCapacitySummary>;
+  /** The stored summaries of these models (none without a store). */
+  capacitySummaries(
+    modelIds: string[],
+  ): Promise<Map<string, ModelCapacitySummary>>;
 }
 
 const PERIODS = Object.keys(PERIOD_HOURS) as CapacityPeriod[];
@@ -58,6 +74,9 @@ export class DefaultCapacityService implements CapacityService {
       costModels: Map<string, CostModel>;
       ruleSets: Map<string, RuleSet>;
       options: CapacityOptions;
+      /** Where summaries for the Model Ops page are stored; written by each 7d report. */
+      summaries?: CapacitySummaryStore;
+      logger?: LoggerService;
       now?: () => Date;
     },
   ) {}
@@ -77,6 +96,39 @@ export class DefaultCapacityService implements CapacityService {
       credentials,
       { lenient: true },
     );
+    const report = await this.reportOf(spec, entityRef, period);
+    if (period === SUMMARY_PERIOD && this.deps.summaries) {
+      // The Model Ops page shows what the owner just saw; a failure here only leaves it older.
+      try {
+        await this.deps.summaries.put(spec.modelId, summarizeReport(report));
+      } catch (error) {
+        this.deps.logger?.warn(
+          `Could not store the capacity summary of ${spec.modelId}: ${error}`,
+        );
+      }
+    }
+    return report;
+  }
+
+  async summarize(spec: ModelSpec): Promise<ModelCapacitySummary> {
+    return summarizeReport(
+      await this.reportOf(spec, spec.entityRef, SUMMARY_PERIOD),
+    );
+  }
+
+  async capacitySummaries(
+    modelIds: string[],
+  ): Promise<Map<string, ModelCapacitySummary>> {
+    return this.deps.summaries
+      ? this.deps.summaries.get(modelIds)
+      : new Map<string, ModelCapacitySummary>();
+  }
+
+  private async reportOf(
+    spec: ModelSpec,
+    entityRef: string,
+    period: CapacityPeriod,
+  ): Promise<CapacityReport> {
     const now = this.deps.now ? this.deps.now() : new Date();
     const { timeZone } = this.deps.options;
     const window = reportWindow(period, now, timeZone);

@@ -4,6 +4,10 @@
  * bottlenecks, projections, costs and recommendations), and the demo history that seeds 30
  * days of samples for the demo models.
  */
+import {
+  LoggerService,
+  SchedulerServiceTaskScheduleDefinition,
+} from '@backstage/backend-plugin-api';
 import { RuleSet } from '@model-ops/plugin-model-ops-common';
 import { Knex } from 'knex';
 import { Capability } from '../lib/tasks';
@@ -13,6 +17,10 @@ import { CapacityService, DefaultCapacityService } from './CapacityService';
 import { CostModel } from './costs';
 import { CapacityOptions } from './report';
 import type { SeededHistoryStore } from './SeededHistory';
+import {
+  CapacitySummaryTask,
+  DatabaseCapacitySummaryStore,
+} from './CapacitySummaries';
 
 export {
   costOf,
@@ -29,9 +37,17 @@ export type { CapacityOptions } from './report';
 export type { SeededHistoryStore, SeededRange } from './SeededHistory';
 export { DatabaseSeededHistoryStore } from './SeededHistory';
 export { createDemoHistory } from './DemoHistory';
+export {
+  CapacitySummaryTask,
+  DatabaseCapacitySummaryStore,
+  SUMMARY_PERIOD,
+  summarizeReport,
+} from './CapacitySummaries';
+export type { CapacitySummaryStore } from './CapacitySummaries';
 
 /**
- * Creates the capacity capability: its service (it has no tasks).
+ * Creates the capacity capability: its service, and the task that stores each model's summary
+ * for the Model Ops page (once per cluster).
  *
  * @internal
  */
@@ -46,18 +62,35 @@ export function createCapacity(deps: {
   costModels: Map<string, CostModel>;
   ruleSets: Map<string, RuleSet>;
   options: CapacityOptions;
+  summarySchedule: SchedulerServiceTaskScheduleDefinition;
+  logger: LoggerService;
 }): Capability<CapacityService> {
+  const summaries = DatabaseCapacitySummaryStore.create({ knex: deps.knex });
+  const service = new DefaultCapacityService({
+    models: deps.models,
+    store: deps.store,
+    series: DatabaseCapacitySeries.create({ knex: deps.knex }),
+    switches: deps.switches,
+    seeded: deps.seeded,
+    costModels: deps.costModels,
+    ruleSets: deps.ruleSets,
+    options: deps.options,
+    summaries,
+    logger: deps.logger,
+  });
   return {
-    service: new DefaultCapacityService({
-      models: deps.models,
-      store: deps.store,
-      series: DatabaseCapacitySeries.create({ knex: deps.knex }),
-      switches: deps.switches,
-      seeded: deps.seeded,
-      costModels: deps.costModels,
-      ruleSets: deps.ruleSets,
-      options: deps.options,
-    }),
-    tasks: [],
+    service,
+    tasks: [
+      new CapacitySummaryTask(
+        {
+          specs: () => deps.models.specs(),
+          modelIds: async () => (await deps.models.list()).map(m => m.modelId),
+          summarize: spec => service.summarize(spec),
+          store: summaries,
+          logger: deps.logger,
+        },
+        deps.summarySchedule,
+      ),
+    ],
   };
 }

@@ -193,6 +193,30 @@ describe('readModelOpsConfig', () => {
     });
   });
 
+  it('reads the schedule of the capacity summaries, every 15 minutes by default', async () => {
+    expect((await read({})).capacitySummarySchedule).toEqual(
+      DEFAULT_SCHEDULES.capacitySummaries,
+    );
+    expect(DEFAULT_SCHEDULES.capacitySummaries.frequency).toEqual({
+      minutes: 15,
+    });
+    expect(
+      (
+        await read({
+          capacity: {
+            summarySchedule: {
+              frequency: { minutes: 5 },
+              timeout: { minutes: 4 },
+            },
+          },
+        })
+      ).capacitySummarySchedule,
+    ).toEqual({ frequency: { minutes: 5 }, timeout: { minutes: 4 } });
+    await expect(
+      read({ capacity: { summarySchedule: { frequency: 'often' } } }),
+    ).rejects.toThrow(/modelOps\.capacity\.summarySchedule/);
+  });
+
   it.each<[string, JsonObject, RegExp]>([
     [
       'an unknown time zone',

@@ -84,6 +84,8 @@ export interface ModelOpsConfig extends RulesOptions {
   baseUrl?: string;
   /** Capacity planning's settings (`modelOps.capacity`, besides the cost models). */
   capacity: CapacityOptions;
+  /** When each model's capacity summary for the Model Ops page is computed. */
+  capacitySummarySchedule: SchedulerServiceTaskScheduleDefinition;
   metrics: MetricSourceSettings;
   local: LocalRuntimeSettings;
   /** Undefined when no cluster is configured. */
@@ -123,6 +125,12 @@ export const DEFAULT_SCHEDULES = {
     frequency: { minutes: 1 },
     timeout: { minutes: 15 },
     initialDelay: { seconds: 10 },
+  },
+  // A 7-day report of every model; after the demo history has been seeded.
+  capacitySummaries: {
+    frequency: { minutes: 15 },
+    timeout: { minutes: 14 },
+    initialDelay: { seconds: 90 },
   },
 } satisfies Record<string, SchedulerServiceTaskScheduleDefinition>;
 
@@ -471,6 +479,11 @@ export async function readModelOpsConfig(
       }) * 60_000,
     baseUrl: config.getOptionalString('app.baseUrl'),
     capacity: readCapacity(config),
+    capacitySummarySchedule: schedule(
+      config,
+      'modelOps.capacity.summarySchedule',
+      DEFAULT_SCHEDULES.capacitySummaries,
+    ),
     metrics: readMetricSourceSettings(config, workingDirectory),
     local: readLocalRuntimeSettings(config, { workingDirectory }),
     kubernetes: readKubernetesRuntimeSettings(config, {

@@ -20,6 +20,7 @@ import {
   ListModelsResponse,
   ModelDetails,
   ModelSpec,
+  ModelCapacitySummary,
   ModelStatus,
   ModelSummary,
   parseModelSpec,
@@ -118,6 +119,7 @@ function sortKey(
   stored: {
     status: (row: SnapshotRow) => number;
     openAlerts: (row: SnapshotRow) => number | undefined;
+    projectedMonthlyCost: (row: SnapshotRow) => number | undefined;
     productionVersion: (row: SnapshotRow) => string | undefined;
     updatedAt: (row: SnapshotRow) => number | undefined;
   },
@@ -131,6 +133,8 @@ function sortKey(
       return stored.status;
     case 'openAlerts':
       return stored.openAlerts;
+    case 'projectedMonthlyCost':
+      return stored.projectedMonthlyCost;
     case 'productionVersion':
       return stored.productionVersion;
     case 'updatedAt':
@@ -253,6 +257,10 @@ export class DefaultModelsService implements ModelsService {
       logger: LoggerService;
       /** Firing alerts per model. */
       openAlertCounts?: (modelIds: string[]) => Promise<Map<string, number>>;
+      /** The last capacity summary per model. */
+      capacitySummaries?: (
+        modelIds: string[],
+      ) => Promise<Map<string, ModelCapacitySummary>>;
       /** The stable production endpoint the model's runtime reports, if it runs. */
       productionEndpoint?: (spec: ModelSpec) => Promise<string | undefined>;
       /** Decides, as the catalog does, whether the caller may read every entity. */
@@ -309,9 +317,20 @@ export class DefaultModelsService implements ModelsService {
       page.sort === 'openAlerts' ? await counted(filtered) : undefined;
     const openAlertsOf = (row: SnapshotRow) =>
       alerts && row.ownedId ? alerts.get(row.ownedId) ?? 0 : undefined;
+    // Likewise capacity summaries: for every model when they order the list, else for the page
+    // (a model that was never deployed has a cost too: its measured or configured series).
+    const summarized = (rows: SnapshotRow[]) =>
+      this.summaries(rows.flatMap(row => (row.ownedId ? [row.ownedId] : [])));
+    let summaries =
+      page.sort === 'projectedMonthlyCost'
+        ? await summarized(filtered)
+        : undefined;
+    const capacityOf = (row: SnapshotRow) =>
+      summaries && row.ownedId ? summaries.get(row.ownedId) : undefined;
     const key = sortKey(page.sort, {
       status: row => STATUS_ORDER[statusOf(row)],
       openAlerts: openAlertsOf,
+      projectedMonthlyCost: row => capacityOf(row)?.projectedMonthlyCost.amount,
       productionVersion: row =>
         row.ownedId ? stored.get(row.ownedId)?.productionVersion : undefined,
       updatedAt: row =>
@@ -320,6 +339,9 @@ export class DefaultModelsService implements ModelsService {
     const sorted = sortRows(filtered, key, page.order);
     const items = sorted.slice(page.offset, page.offset + page.limit);
     if (this.deps.openAlertCounts && !alerts) alerts = await counted(items);
+    if (this.deps.capacitySummaries && !summaries) {
+      summaries = await summarized(items);
+    }
     return {
       items: items.map(row => {
         const state = row.ownedId ? stored.get(row.ownedId) : undefined;
@@ -330,6 +352,7 @@ export class DefaultModelsService implements ModelsService {
           activeSlot: state?.activeSlot,
           updatedAt: state?.updatedAt.toISOString(),
           openAlerts: openAlertsOf(row),
+          capacity: capacityOf(row),
         };
       }),
       totalCount: filtered.length,
@@ -338,6 +361,13 @@ export class DefaultModelsService implements ModelsService {
       owners,
       statusCounts,
     };
+  }
+
+  /** Capacity summaries per model (the store reads them in chunks). */
+  private async summaries(
+    modelIds: string[],
+  ): Promise<Map<string, ModelCapacitySummary> | undefined> {
+    return this.deps.capacitySummaries?.(modelIds);
   }
 
   /** Firing alerts per model, asked in chunks that stay under SQLite's parameter limit. */

@@ -14,6 +14,7 @@ import { ModelRuntime } from '@model-ops/plugin-model-ops-node';
 import {
   BUILT_IN_METRIC_SOURCES,
   BUILT_IN_RUNTIMES,
+  ModelCapacitySummary,
   ModelSpec,
   ModelSpecContext,
 } from '@model-ops/plugin-model-ops-common';
@@ -113,6 +114,12 @@ export function createModels(deps: {
   alerts?: {
     openAlertCounts(modelIds: string[]): Promise<Map<string, number>>;
   };
+  /** Each model's last capacity summary (the capacity service). */
+  capacity?: {
+    capacitySummaries(
+      modelIds: string[],
+    ): Promise<Map<string, ModelCapacitySummary>>;
+  };
   /** The runtimes, for the stable production endpoint a model's runtime reports. */
   getRuntime?: (id: string) => ModelRuntime | undefined;
   /**
@@ -123,6 +130,7 @@ export function createModels(deps: {
 }): Capability<ModelsService> {
   const getRuntime = deps.getRuntime;
   const alerts = deps.alerts;
+  const capacity = deps.capacity;
   return {
     service: new DefaultModelsService({
       index: deps.index,
@@ -130,6 +138,9 @@ export function createModels(deps: {
       logger: deps.logger,
       permissions: deps.permissions,
       openAlertCounts: alerts ? ids => alerts.openAlertCounts(ids) : undefined,
+      capacitySummaries: capacity
+        ? ids => capacity.capacitySummaries(ids)
+        : undefined,
       productionEndpoint: getRuntime
         ? async (spec: ModelSpec) =>
             (

@@ -487,6 +487,89 @@ describe.each(databases.eachSupportedId())('GET /models on %s', databaseId => {
       },
     );
 
+    it('shows the capacity summary of each model and sorts by its projected monthly cost', async () => {
+      // The summary task ran once at start-up; these replace what it stored.
+      await knex('model_ops_capacity_summaries').delete();
+      const costs: Array<[string, number]> = [
+        ['alpha-ranker', 120.5],
+        ['beta-scorer', 7],
+        ['kilo-router', 300],
+      ];
+      for (const [name, amount] of costs) {
+        await knex('model_ops_capacity_summaries').insert({
+          model_id: name,
+          period: '7d',
+          computed_at: new Date('2026-03-05T00:00:00.000Z'),
+          monthly_cost: amount,
+          currency: 'USD',
+          cost_basis: name === 'beta-scorer' ? 'current' : 'projection',
+          top_recommendation:
+            name === 'kilo-router'
+              ? JSON.stringify({
+                  id: 'high-cpu',
+                  type: 'scaling',
+                  priority: 'high',
+                  title: 'Scale out: CPU is high',
+                })
+              : null,
+          recommendations: name === 'kilo-router' ? 2 : 0,
+          seeded: false,
+        });
+      }
+      const body = await list('?owner=team-b');
+      const kilo = body.items.find(m => m.entityRef === ref('kilo-router'))!;
+      expect(kilo.capacity).toEqual({
+        period: '7d',
+        computedAt: '2026-03-05T00:00:00.000Z',
+        projectedMonthlyCost: {
+          amount: 300,
+          currency: 'USD',
+          basis: 'projection',
+        },
+        topRecommendation: {
+          id: 'high-cpu',
+          type: 'scaling',
+          priority: 'high',
+          title: 'Scale out: CPU is high',
+        },
+        recommendations: 2,
+        seeded: false,
+      });
+      const all = await list();
+      const churn = all.items.find(
+        m => m.entityRef === ref('churn-predictor'),
+      )!;
+      expect(churn.capacity).toBeUndefined();
+
+      const asc = await list('?sort=projectedMonthlyCost&limit=4');
+      expect(refs(asc)).toEqual([
+        ref('beta-scorer'),
+        ref('alpha-ranker'),
+        ref('kilo-router'),
+        // No summary: after every model that has one, by entity ref.
+        ALL.find(
+          r =>
+            ![
+              ref('beta-scorer'),
+              ref('alpha-ranker'),
+              ref('kilo-router'),
+            ].includes(r),
+        ),
+      ]);
+      const desc = await list('?sort=projectedMonthlyCost&order=desc&limit=3');
+      expect(refs(desc)).toEqual([
+        ref('kilo-router'),
+        ref('alpha-ranker'),
+        ref('beta-scorer'),
+      ]);
+      expect(
+        (
+          await list('?sort=projectedMonthlyCost&offset=3&limit=50')
+        ).items.every(m => m.capacity === undefined),
+      ).toBe(true);
+      await knex('model_ops_capacity_summaries').delete();
+    });
+
     it('pages with offset and limit, the pages adding up to the whole list', async () => {
       const pages: string[] = [];
       for (let offset = 0; offset < 12; offset += 5) {

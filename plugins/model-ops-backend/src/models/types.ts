@@ -123,6 +123,7 @@ export const MODEL_SORT_FIELDS = [
   'owner',
   'status',
   'openAlerts',
+  'projectedMonthlyCost',
   'productionVersion',
   'updatedAt',
 ] as const;

@@ -716,6 +716,22 @@ async function seed(knex: Knex) {
     lease_owner: null,
     lease_expires_at: null,
   });
+  await knex('model_ops_capacity_summaries').insert({
+    model_id: 'fraud',
+    period: '7d',
+    computed_at: at(10),
+    monthly_cost: 72,
+    currency: 'USD',
+    cost_basis: 'current',
+    top_recommendation: JSON.stringify({
+      id: 'growth',
+      type: 'planning',
+      priority: 'medium',
+      title: 'fuzz seed: plan for growth',
+    }),
+    recommendations: 1,
+    seeded: true,
+  });
   await knex('model_ops_alerts').insert({
     id: ALERT_ID,
     fingerprint: 'f'.repeat(64),

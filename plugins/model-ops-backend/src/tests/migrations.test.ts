@@ -191,6 +191,17 @@ const TABLES: Record<string, string[]> = {
     'worker',
   ],
   model_ops_monitoring_state: ['scope', 'key', 'value', 'updated_at'],
+  model_ops_capacity_summaries: [
+    'model_id',
+    'period',
+    'computed_at',
+    'monthly_cost',
+    'currency',
+    'cost_basis',
+    'top_recommendation',
+    'recommendations',
+    'seeded',
+  ],
   model_ops_seeded_history: [
     'model_id',
     'seeded_from',

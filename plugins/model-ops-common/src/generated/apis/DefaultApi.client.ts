@@ -534,6 +534,7 @@ export type ListModels = {
       | 'owner'
       | 'status'
       | 'openAlerts'
+      | 'projectedMonthlyCost'
       | 'productionVersion'
       | 'updatedAt';
     order?: 'asc' | 'desc';

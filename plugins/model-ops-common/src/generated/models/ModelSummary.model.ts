@@ -3,6 +3,7 @@
 // ******************************************************************
 // Edit plugins/model-ops-backend/src/schema/openapi.yaml, then run
 // `yarn workspace @model-ops/plugin-model-ops-backend generate:openapi`.
+import { ModelCapacitySummary } from './ModelCapacitySummary.model';
 import { ModelSpec } from './ModelSpec.model';
 import { ModelSpecProblem } from './ModelSpecProblem.model';
 import { ModelStatus } from './ModelStatus.model';
@@ -36,5 +37,9 @@ export interface ModelSummary {
    * Firing alerts; absent until the monitoring capability reports them.
    */
   openAlerts?: number;
+  /**
+   * The last capacity report's top recommendation and projected monthly cost; absent until one was computed.
+   */
+  capacity?: ModelCapacitySummary;
   updatedAt?: string;
 }

@@ -157,6 +157,76 @@ describe('ModelOpsPage', () => {
     );
   });
 
+  it('shows each model’s projected monthly cost and top recommendation, linking to its Capacity tab', async () => {
+    const listModels = jest.fn().mockResolvedValue({
+      items: [
+        {
+          ...deployedModel,
+          capacity: {
+            period: '7d',
+            computedAt: new Date(FIXTURE_NOW - 60_000).toISOString(),
+            projectedMonthlyCost: {
+              amount: 1234.5,
+              currency: 'USD',
+              basis: 'projection',
+            },
+            topRecommendation: {
+              id: 'growth',
+              type: 'planning',
+              priority: 'medium',
+              title: 'Plan capacity for growth',
+            },
+            recommendations: 2,
+            seeded: true,
+          },
+        },
+        {
+          ...badModel,
+          capacity: {
+            period: '7d',
+            computedAt: new Date(FIXTURE_NOW - 60_000).toISOString(),
+            projectedMonthlyCost: {
+              amount: 72,
+              currency: 'USD',
+              basis: 'current',
+            },
+            recommendations: 0,
+            seeded: false,
+          },
+        },
+      ],
+      totalCount: 2,
+      offset: 0,
+      limit: 50,
+    });
+    await render({ listModels });
+    expect(await screen.findByText('$1,234.50')).toBeInTheDocument();
+    // Without a projection, the current rate, marked as an estimate.
+    expect(screen.getByText('≈ $72.00')).toBeInTheDocument();
+    const top = screen.getByRole('link', {
+      name: 'Plan capacity for growth (+1)',
+    });
+    expect(top).toHaveAttribute(
+      'href',
+      '/catalog/default/component/sentiment-classifier/capacity',
+    );
+    expect(screen.getByText('medium')).toBeInTheDocument();
+    // No recommendation for the second model (the first has no problems).
+    expect(screen.getAllByText('none')).toHaveLength(2);
+
+    // The column sorts on the server.
+    await userEvent.click(
+      screen
+        .getAllByRole('button', { name: 'Projected cost / month' })
+        .find(e => e.className.includes('MuiTableSortLabel-root'))!,
+    );
+    await waitFor(() =>
+      expect(
+        listModels.mock.calls[listModels.mock.calls.length - 1][0],
+      ).toMatchObject({ sort: 'projectedMonthlyCost' }),
+    );
+  });
+
   it('shows why the models could not load', async () => {
     await render({
       listModels: jest.fn().mockRejectedValue(new Error('models down')),

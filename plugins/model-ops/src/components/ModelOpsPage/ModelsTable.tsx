@@ -3,8 +3,10 @@ import {
   Table,
   TableColumn,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import { Link } from '@backstage/core-components';
+import { useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { EntityRefLink, entityRouteRef } from '@backstage/plugin-catalog-react';
 import {
   ListModels,
   ListModelsResponse,
@@ -12,10 +14,14 @@ import {
   ModelSummary,
 } from '@model-ops/plugin-model-ops-common';
 import Box from '@material-ui/core/Box';
+import Chip from '@material-ui/core/Chip';
+import Tooltip from '@material-ui/core/Tooltip';
+import Typography from '@material-ui/core/Typography';
 import TextField from '@material-ui/core/TextField';
-import { useCallback, useRef, useState } from 'react';
+import { ReactNode, useCallback, useRef, useState } from 'react';
 import { modelOpsApiRef } from '../../api';
 import { TruncatedText, noWrap } from '../CompactText';
+import { formatMoney } from '../CapacityContent/format';
 import { ModelStatusChip } from '../ModelStatusChip';
 
 /** The page size, as the server's default. */
@@ -37,7 +43,75 @@ const SORT_FIELDS: Record<string, SortField> = {
   status: 'status',
   productionVersion: 'productionVersion',
   openAlerts: 'openAlerts',
+  'capacity.projectedMonthlyCost.amount': 'projectedMonthlyCost',
 };
+
+type CapacitySummary = NonNullable<ModelSummary['capacity']>;
+
+/** The model's Capacity tab (the entity page's `capacity` route). */
+function CapacityLink(props: { entityRef: string; children: ReactNode }) {
+  const entityRoute = useRouteRef(entityRouteRef);
+  const { kind, namespace, name } = parseEntityRef(props.entityRef);
+  return (
+    <Link to={`${entityRoute({ kind, namespace, name })}/capacity`}>
+      {props.children}
+    </Link>
+  );
+}
+
+function summaryNote(capacity: CapacitySummary): string {
+  const basis =
+    capacity.projectedMonthlyCost.basis === 'projection'
+      ? 'the next 30 days at the fitted growth'
+      : 'the current cost per day times 30 (too little history to project)';
+  const seeded = capacity.seeded
+    ? '; part of the history is seeded demo data'
+    : '';
+  return `From the ${capacity.period} capacity report of ${new Date(
+    capacity.computedAt,
+  ).toLocaleString()}: ${basis}${seeded}`;
+}
+
+function ProjectedCost(props: { row: ModelSummary }) {
+  const capacity = props.row.capacity;
+  if (!capacity) return <>—</>;
+  const { amount, currency, basis } = capacity.projectedMonthlyCost;
+  return (
+    <Tooltip title={summaryNote(capacity)}>
+      <span>
+        {basis === 'current' ? '≈ ' : ''}
+        {formatMoney(amount, currency)}
+      </span>
+    </Tooltip>
+  );
+}
+
+const PRIORITY_COLORS: Record<string, 'secondary' | 'primary' | 'default'> = {
+  high: 'secondary',
+  medium: 'primary',
+  low: 'default',
+};
+
+function TopRecommendation(props: { row: ModelSummary }) {
+  const capacity = props.row.capacity;
+  if (!capacity) return <>—</>;
+  const top = capacity.topRecommendation;
+  if (!top) return <>none</>;
+  const more =
+    capacity.recommendations > 1 ? ` (+${capacity.recommendations - 1})` : '';
+  return (
+    <Box display="flex" alignItems="center" style={{ gap: 8 }}>
+      <Chip
+        size="small"
+        color={PRIORITY_COLORS[top.priority] ?? 'default'}
+        label={top.priority}
+      />
+      <CapacityLink entityRef={props.row.entityRef}>
+        <TruncatedText text={`${top.title}${more}`} maxWidth={220} />
+      </CapacityLink>
+    </Box>
+  );
+}
 
 const columns: TableColumn<ModelSummary>[] = [
   {
@@ -45,15 +119,18 @@ const columns: TableColumn<ModelSummary>[] = [
     field: 'name',
     highlight: true,
     render: row => (
-      <EntityRefLink entityRef={row.entityRef} title={row.title ?? row.name} />
+      <>
+        <EntityRefLink
+          entityRef={row.entityRef}
+          title={row.title ?? row.name}
+        />
+        {row.spec?.modelId && row.spec.modelId !== row.name && (
+          <Typography variant="caption" display="block" color="textSecondary">
+            {row.spec.modelId}
+          </Typography>
+        )}
+      </>
     ),
-  },
-  {
-    title: 'Model id',
-    field: 'spec.modelId',
-    sorting: false,
-    cellStyle: noWrap,
-    render: row => row.spec?.modelId ?? '—',
   },
   {
     title: 'Owner',
@@ -86,18 +163,34 @@ const columns: TableColumn<ModelSummary>[] = [
     render: row => row.openAlerts ?? '—',
   },
   {
-    title: 'Strategy',
-    field: 'spec.strategy',
-    sorting: false,
+    title: 'Projected cost / month',
+    field: 'capacity.projectedMonthlyCost.amount',
+    type: 'numeric',
     cellStyle: noWrap,
-    render: row => row.spec?.strategy ?? '—',
+    render: row => <ProjectedCost row={row} />,
+  },
+  {
+    title: 'Top recommendation',
+    field: 'capacity.topRecommendation.title',
+    sorting: false,
+    render: row => <TopRecommendation row={row} />,
   },
   {
     title: 'Runtime',
     field: 'spec.runtime',
     sorting: false,
     cellStyle: noWrap,
-    render: row => row.spec?.runtime ?? '—',
+    render: row =>
+      row.spec ? (
+        <>
+          {row.spec.runtime}
+          <Typography variant="caption" display="block" color="textSecondary">
+            {row.spec.strategy}
+          </Typography>
+        </>
+      ) : (
+        '—'
+      ),
   },
   {
     title: 'Problems',

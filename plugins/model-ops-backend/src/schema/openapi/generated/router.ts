@@ -329,6 +329,11 @@ export const spec = {
             description:
               'Firing alerts; absent until the monitoring capability reports them.',
           },
+          capacity: {
+            $ref: '#/components/schemas/ModelCapacitySummary',
+            description:
+              "The last capacity report's top recommendation and projected monthly cost; absent until one was computed.",
+          },
           updatedAt: {
             type: 'string',
             format: 'date-time',
@@ -341,6 +346,89 @@ export const spec = {
           'name',
           'problems',
           'status',
+        ],
+      },
+      ModelCapacitySummary: {
+        type: 'object',
+        description:
+          "What the Model Ops page shows of a model's capacity report, stored when the report is computed (by the summary task, and each time the Capacity tab reads the summary's period).",
+        additionalProperties: false,
+        properties: {
+          period: {
+            $ref: '#/components/schemas/CapacityPeriod',
+          },
+          computedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          projectedMonthlyCost: {
+            type: 'object',
+            description: 'Cost of the next 30 days.',
+            additionalProperties: false,
+            properties: {
+              amount: {
+                type: 'number',
+              },
+              currency: {
+                type: 'string',
+              },
+              basis: {
+                type: 'string',
+                enum: ['projection', 'current'],
+                description:
+                  "`projection`: the fit of the daily totals 30 days ahead; `current`: the period's cost per day times 30, when there is too little history to fit.",
+              },
+            },
+            required: ['amount', 'currency', 'basis'],
+          },
+          topRecommendation: {
+            type: 'object',
+            description:
+              "The report's first recommendation (highest priority); absent when it has none.",
+            additionalProperties: false,
+            properties: {
+              id: {
+                type: 'string',
+              },
+              type: {
+                type: 'string',
+                enum: [
+                  'scaling',
+                  'cost_optimization',
+                  'planning',
+                  'right_sizing',
+                ],
+              },
+              priority: {
+                type: 'string',
+                enum: ['high', 'medium', 'low'],
+              },
+              title: {
+                type: 'string',
+              },
+              actBy: {
+                type: 'string',
+                format: 'date',
+              },
+            },
+            required: ['id', 'type', 'priority', 'title'],
+          },
+          recommendations: {
+            type: 'integer',
+            description: 'How many recommendations the report made.',
+          },
+          seeded: {
+            type: 'boolean',
+            description:
+              "True when some of the period's samples were seeded as demo history.",
+          },
+        },
+        required: [
+          'period',
+          'computedAt',
+          'projectedMonthlyCost',
+          'recommendations',
+          'seeded',
         ],
       },
       ListModelsResponse: {
@@ -2844,6 +2932,7 @@ export const spec = {
                 'owner',
                 'status',
                 'openAlerts',
+                'projectedMonthlyCost',
                 'productionVersion',
                 'updatedAt',
               ],

@@ -56,6 +56,7 @@ export * from './MetricSeries.model';
 export * from './MetricStatus.model';
 export * from './MetricTrend.model';
 export * from './MetricsResponse.model';
+export * from './ModelCapacitySummary.model';
 export * from './ModelDetails.model';
 export * from './ModelMetric.model';
 export * from './ModelSpec.model';
