@@ -495,7 +495,11 @@ export interface Config {
       stepSeconds?: number;
       /** Pause between the analysis requests of a step. Default 20. */
       analysisIntervalMs?: number;
-      /** The canary's p95 may be at most this many times the stable color's (plus 20 ms). Default 2. */
+      /**
+       * The canary's p95 may be at most this many times the stable color's (plus 20 ms). Default 2.
+       * Compared only once a step has at least 20 answers from each color; the rule set's p95 limit
+       * applies to any number.
+       */
       maxLatencyRatio?: number;
       /** The canary's error rate may exceed the stable color's by at most this many points. Default 1. */
       maxErrorRateIncreasePct?: number;

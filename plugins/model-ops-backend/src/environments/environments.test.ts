@@ -342,7 +342,12 @@ describe.each(databases.eachSupportedId())('blue-green on %s', databaseId => {
     const load = startLoad(await endpoint());
     const result = await deploy('1.1.0', 'canary');
     const traffic = await load.stop();
-    expect(result.status).toBe('succeeded');
+    // On failure the diff shows each step's figures and reasons.
+    expect({
+      status: result.status,
+      analyses: result.canary?.analyses,
+      error: result.error,
+    }).toMatchObject({ status: 'succeeded' });
     expect(result.canary).toMatchObject({
       status: 'promoted',
       weight: 100,

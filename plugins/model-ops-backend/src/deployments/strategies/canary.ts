@@ -9,7 +9,8 @@ import {
   round,
   summarize,
 } from '../../lib/probe';
-import { isSwitchFailure } from '../ProductionSwitch';
+import { CanaryOptions } from '../options';
+import { ProductionHealthLimits, isSwitchFailure } from '../ProductionSwitch';
 import { isCancelled } from '../runErrors';
 import { throwIfAborted } from '../StageRecorder';
 import { deployToSlot, emptySlot, otherColor, recordVersion } from './shared';
@@ -29,6 +30,13 @@ const figures = (f: ProbeFigures): Side => ({
 
 /** Canary answers a step needs before it is judged. */
 export const MIN_CANARY_SAMPLES = 5;
+/**
+ * Answers each side needs before the canary's p95 is compared with the stable color's. Below
+ * that, a p95 is the slowest of a handful of requests, and one garbage-collection pause on a
+ * freshly started process would roll a healthy canary back; the rule's absolute p95 limit still
+ * applies to any number of answers.
+ */
+export const MIN_LATENCY_COMPARISON_SAMPLES = 20;
 /** How many more windows a step may take to collect them. */
 const MAX_EXTRA_WINDOWS = 3;
 
@@ -288,38 +296,7 @@ export class CanaryStrategy implements ProductionStrategy {
     const stable = figures(
       summarize(samples.filter(s => s.version !== ctx.run.version)),
     );
-    const reasons: string[] = [];
-    if (canary.requests < MIN_CANARY_SAMPLES) {
-      reasons.push(
-        `only ${canary.requests} requests reached the canary (at least ${MIN_CANARY_SAMPLES} are needed to judge it)`,
-      );
-    }
-    if (canary.errorRatePct > limits.maxErrorRatePct) {
-      reasons.push(
-        `canary error rate ${canary.errorRatePct} % is over the rule's ${limits.maxErrorRatePct} %`,
-      );
-    }
-    if (
-      canary.errorRatePct >
-      stable.errorRatePct + options.maxErrorRateIncreasePct
-    ) {
-      reasons.push(
-        `canary error rate ${canary.errorRatePct} % against stable ${stable.errorRatePct} %`,
-      );
-    }
-    if (canary.p95Ms > limits.maxP95Ms) {
-      reasons.push(
-        `canary p95 ${canary.p95Ms} ms is over the rule's ${limits.maxP95Ms} ms`,
-      );
-    }
-    if (
-      stable.requests > 0 &&
-      canary.p95Ms > stable.p95Ms * options.maxLatencyRatio + 20
-    ) {
-      reasons.push(
-        `canary p95 ${canary.p95Ms} ms against stable ${stable.p95Ms} ms`,
-      );
-    }
+    const reasons = judgeCanaryStep(canary, stable, limits, options);
     return {
       step: index,
       weight,
@@ -330,4 +307,52 @@ export class CanaryStrategy implements ProductionStrategy {
       reasons,
     };
   }
+}
+
+/**
+ * The reasons a canary step fails, none when it passes: too few canary answers, the rule set's
+ * error-rate and p95 limits, and the comparison with the stable color.
+ *
+ * @internal
+ */
+export function judgeCanaryStep(
+  canary: Side,
+  stable: Side,
+  limits: ProductionHealthLimits,
+  options: Pick<CanaryOptions, 'maxLatencyRatio' | 'maxErrorRateIncreasePct'>,
+): string[] {
+  const reasons: string[] = [];
+  if (canary.requests < MIN_CANARY_SAMPLES) {
+    reasons.push(
+      `only ${canary.requests} requests reached the canary (at least ${MIN_CANARY_SAMPLES} are needed to judge it)`,
+    );
+  }
+  if (canary.errorRatePct > limits.maxErrorRatePct) {
+    reasons.push(
+      `canary error rate ${canary.errorRatePct} % is over the rule's ${limits.maxErrorRatePct} %`,
+    );
+  }
+  if (
+    canary.errorRatePct >
+    stable.errorRatePct + options.maxErrorRateIncreasePct
+  ) {
+    reasons.push(
+      `canary error rate ${canary.errorRatePct} % against stable ${stable.errorRatePct} %`,
+    );
+  }
+  if (canary.p95Ms > limits.maxP95Ms) {
+    reasons.push(
+      `canary p95 ${canary.p95Ms} ms is over the rule's ${limits.maxP95Ms} ms`,
+    );
+  }
+  if (
+    canary.requests >= MIN_LATENCY_COMPARISON_SAMPLES &&
+    stable.requests >= MIN_LATENCY_COMPARISON_SAMPLES &&
+    canary.p95Ms > stable.p95Ms * options.maxLatencyRatio + 20
+  ) {
+    reasons.push(
+      `canary p95 ${canary.p95Ms} ms against stable ${stable.p95Ms} ms`,
+    );
+  }
+  return reasons;
 }
