@@ -1,12 +1,12 @@
 /*
  * GET /entities/:kind/:namespace/:name/capacity through the validated router, on every
  * database, with 30 days of hourly rollups and 7 days of minute samples written in bulk: for one
- * model, then for 100. The clock is injected, so every figure is known: 1,000 requests on
+ * model, then with four more models' rows beside it. The clock is injected, so every figure is known: 1,000 requests on
  * 1 November growing by 100 a day, CPU at 40 %, memory at 25 %, disk at 10 %, blue serving
  * 1.0.0 until 28 November, when a deployment switched to green with 1.1.0.
  *
- * CAPACITY_P95_OUT=<file> appends the route's p95 over 50 requests with 100 models, for 7 and
- * for 30 days, to the file (the figures the issue's closing note gives); nothing is printed.
+ * The route's latency on a large history (100 models with data, 10,000 in the catalog) is
+ * measured by `yarn bench:api`, not here.
  */
 import { MiddlewareFactory } from '@backstage/backend-defaults/rootHttpRouter';
 import {
@@ -20,7 +20,6 @@ import {
 } from '@model-ops/plugin-model-ops-common';
 import express from 'express';
 import { Knex } from 'knex';
-import fs from 'node:fs';
 import request from 'supertest';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { testModelIndex } from '../__testUtils__/models';
@@ -54,7 +53,7 @@ const url = (name: string, period?: string) =>
     period ? `?period=${period}` : ''
   }`;
 
-const models = Array.from({ length: 100 }, (_, i) =>
+const models = Array.from({ length: 5 }, (_, i) =>
   i === 0
     ? { id: 'fraud', name: 'fraud-detector' }
     : {
@@ -430,44 +429,21 @@ describe.each(databases.eachSupportedId())('the capacity route on %s', id => {
     expect(anonymous.status).toBe(401);
   });
 
-  it('reports the same figures with 100 models stored, and measures its p95', async () => {
+  it('reports the same figures with other models stored beside it', async () => {
     await writeSeries(
       knex,
       models.slice(1).map(m => m.id),
     );
     const [{ n }] = await knex('model_ops_samples').count({ n: '*' });
-    expect(Number(n)).toBe(100 * 4 * (LAST_MINUTE - FIRST_MINUTE + 1));
+    expect(Number(n)).toBe(
+      models.length * 4 * (LAST_MINUTE - FIRST_MINUTE + 1),
+    );
     const fraud = await get(url('fraud-detector'));
     expectReport(fraud.body, true);
-    const other = await get(url('model-042'));
-    expect(other.status).toBe(200);
-    expectReport(other.body, false);
-
-    for (const period of ['7d', '30d']) {
-      const durations: number[] = [];
-      for (let i = 0; i < 50; i++) {
-        const started = performance.now();
-        const res = await get(url(models[(i * 7) % 100].name, period));
-        durations.push(performance.now() - started);
-        expect(res.status).toBe(200);
-      }
-      durations.sort((a, b) => a - b);
-      const p95 = durations[Math.ceil(0.95 * durations.length) - 1];
-      expect(p95).toBeLessThan(5000);
-      if (process.env.CAPACITY_P95_OUT) {
-        fs.appendFileSync(
-          process.env.CAPACITY_P95_OUT,
-          `${JSON.stringify({
-            database: id,
-            models: 100,
-            period,
-            requests: durations.length,
-            p50Ms: Math.round(durations[24] * 10) / 10,
-            p95Ms: Math.round(p95 * 10) / 10,
-            maxMs: Math.round(durations[49] * 10) / 10,
-          })}\n`,
-        );
-      }
+    for (const model of models.slice(1)) {
+      const other = await get(url(model.name));
+      expect(other.status).toBe(200);
+      expectReport(other.body, false);
     }
   });
 });
