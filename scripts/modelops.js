@@ -19,6 +19,7 @@
 const { spawnSync, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -228,51 +229,70 @@ function runCrashSuite(ctx, env, extraArgs = []) {
  * string is set), the crash suite, the browser tests, and the installation into a freshly
  * scaffolded Backstage app (`yarn test:install`, which reads the npm registry). `--no-install`
  * leaves the last out.
+ *
+ * The installation's first steps (build and pack the packages, scaffold the app, upgrade it,
+ * add the plugins, build its frontend: about four minutes, mostly the registry and the disk)
+ * run beside the browser phase; before it starts its own backend, which deploys on the same
+ * loopback ports, it waits for the file this function writes when the browser phase ends. The
+ * crash suite and the unit tests run alone: their bounds are about time.
  */
-function runAllTests(ctx, env, args) {
+async function runAllTests(ctx, env, args) {
   const withInstall = !args.includes('--no-install');
   const rest = args.filter(arg => arg !== '--no-install');
-  const phases = [
-    // backstage-cli watches unless CI is set; a one-shot run is what this command promises.
-    [
-      'unit',
-      () =>
-        yarn(ctx, testEnv(env), [
-          'test:unit',
-          ...rest,
-          '--testPathIgnorePatterns',
-          '/node_modules/',
-          '/src/crash/',
-        ]),
-    ],
-    ['crash', () => runCrashSuite(ctx, env)],
-    ['browser', () => runE2e(ctx, env)],
-  ];
-  if (withInstall) {
-    phases.push([
-      'install',
-      () =>
-        run(
-          ctx.nodeBin,
-          [path.join(root, 'scripts', 'test-install', 'run.mjs')],
-          {
-            cwd: root,
-            env,
-          },
-        ),
-    ]);
-  }
   const results = [];
-  for (const [name, phase] of phases) {
+  const phase = (name, work) => {
     const started = Date.now();
     log(`tests: ${name}`);
-    const status = phase();
+    const status = work();
     results.push({
       name,
       status,
       seconds: Math.round((Date.now() - started) / 1000),
     });
+  };
+  // backstage-cli watches unless CI is set; a one-shot run is what this command promises.
+  phase('unit', () =>
+    yarn(ctx, testEnv(env), [
+      'test:unit',
+      ...rest,
+      '--testPathIgnorePatterns',
+      '/node_modules/',
+      '/src/crash/',
+    ]),
+  );
+  phase('crash', () => runCrashSuite(ctx, env));
+
+  let install;
+  const gateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-ops-gate-'));
+  const gate = path.join(gateDir, 'browser-tests-ended');
+  if (withInstall) {
+    log('tests: install (its first steps beside the browser tests)');
+    const started = Date.now();
+    const child = spawn(
+      ctx.nodeBin,
+      [path.join(root, 'scripts', 'test-install', 'run.mjs')],
+      {
+        cwd: root,
+        env: { ...env, MODEL_OPS_INSTALL_GATE: gate },
+        stdio: 'inherit',
+      },
+    );
+    install = new Promise(resolve => {
+      child.on('error', () => resolve(1));
+      child.on('exit', code => resolve(code ?? 1));
+    }).then(status => ({
+      name: 'install',
+      status,
+      seconds: Math.round((Date.now() - started) / 1000),
+    }));
   }
+  try {
+    phase('browser', () => runE2e(ctx, env));
+  } finally {
+    fs.writeFileSync(gate, new Date().toISOString());
+  }
+  if (install) results.push(await install);
+  fs.rmSync(gateDir, { recursive: true, force: true });
   log(
     `tests: ${results
       .map(
@@ -344,8 +364,8 @@ function main() {
       }
       return;
     case 'test':
-      status = runAllTests(ctx, env, rest);
-      break;
+      runAllTests(ctx, env, rest).then(code => process.exit(code));
+      return;
     case 'crash':
       status = runCrashSuite(ctx, env, rest);
       break;

@@ -13,12 +13,14 @@
  *                         commands; one version of every @backstage/* package
  *   7. wire and configure the backend line, the modelOps configuration, the model's catalog file
  *   8. build frontend     yarn workspace app build
- *   9. start backend      the app's backend serving the built frontend on a free port
- *  10. register model     the model entity is in the catalog and in GET /api/model-ops/models
- *  11. deploy             POST /api/model-ops/deployments of the shipped artifact; the run succeeds
+ *   9. wait              under `npm test`, for the browser tests to end (MODEL_OPS_INSTALL_GATE):
+ *                         steps 1-8 run beside them, the rest needs the loopback ports they hold
+ *  10. start backend      the app's backend serving the built frontend on a free port
+ *  11. register model     the model entity is in the catalog and in GET /api/model-ops/models
+ *  12. deploy             POST /api/model-ops/deployments of the shipped artifact; the run succeeds
  *                         and the model answers through its router
- *  12. Deployments tab    in Chromium: the run succeeded (screenshot)
- *  13. Alerts tab         in Chromium: live values after traffic through the router (screenshot)
+ *  13. Deployments tab    in Chromium: the run succeeded (screenshot)
+ *  14. Alerts tab         in Chromium: live values after traffic through the router (screenshot)
  *
  * Prints each step with its time; on a failure names the step, prints why and the end of its
  * log, keeps the temporary folder and exits 1. Everything it started is stopped on exit, also on
@@ -514,6 +516,29 @@ const steps = [
       );
       if (!fs.existsSync(index))
         throw new CheckError(`the build wrote no ${index}`);
+    },
+  },
+  {
+    // `npm test` runs the steps above beside its browser phase, which holds the demo's loopback
+    // ports (the routers on 7100-7103): MODEL_OPS_INSTALL_GATE names the file that phase writes
+    // when it ends. Without it (yarn test:install alone) there is nothing to wait for.
+    name: 'wait for the browser tests',
+    limit: 1800,
+    async run() {
+      const gate = process.env.MODEL_OPS_INSTALL_GATE;
+      if (!gate) {
+        detail('nothing to wait for (MODEL_OPS_INSTALL_GATE is not set)');
+        return;
+      }
+      const waitStarted = Date.now();
+      while (!fs.existsSync(gate)) {
+        await new Promise(resolve => setTimeout(resolve, 500));
+      }
+      detail(
+        `the browser tests ended ${seconds(
+          Date.now() - waitStarted,
+        )} after this step started`,
+      );
     },
   },
   {
