@@ -21,6 +21,7 @@ import {
   outputDir,
   signInAsGuest,
   sleep,
+  waitForProduction,
   waitForEntity,
   withFailureReport,
 } from './helpers.mjs';
@@ -85,12 +86,7 @@ describe('Alert delivery', () => {
   });
 
   test('fires, reaches the webhook, is acknowledged on the tab and shows its deliveries', async () => {
-    let model;
-    for (let i = 0; i < 120 && !model?.productionEndpoint; i++) {
-      model = (await api(`/api/model-ops/entities/component/default/${MODEL}`))
-        .body;
-      if (!model?.productionEndpoint) await sleep(1000);
-    }
+    const model = await waitForProduction(MODEL);
     assert.ok(model?.productionEndpoint, `${MODEL} is not in production`);
 
     // Bad traffic until the alert fires (bounded), and on while the test looks at it.

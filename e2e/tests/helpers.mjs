@@ -64,6 +64,28 @@ export function guestToken() {
   return tokenPromise;
 }
 
+/**
+ * Waits (bounded: 120 looks a second apart) until the demo bootstrap has the model in
+ * production, and returns its entity summary. Right after start the backend seeds the demo
+ * history and deploys every model while other phases may load the machine, so one look may run
+ * past its timeout; that look counts as "not yet", not as a failure.
+ */
+export async function waitForProduction(model) {
+  let body;
+  for (let i = 0; i < 120 && !body?.productionEndpoint; i++) {
+    try {
+      ({ body } = await api(
+        `/api/model-ops/entities/component/default/${model}`,
+      ));
+    } catch (error) {
+      if (error?.name !== 'TimeoutError') throw error;
+      body = undefined;
+    }
+    if (!body?.productionEndpoint) await sleep(1000);
+  }
+  return body;
+}
+
 /** GET a backend path; `token: true` sends the guest token. Returns status and parsed body. */
 export async function api(pathname, { token = true } = {}) {
   const headers = { Accept: 'application/json' };

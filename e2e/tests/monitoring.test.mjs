@@ -15,6 +15,7 @@ import {
   outputDir,
   signInAsGuest,
   sleep,
+  waitForProduction,
   waitForEntity,
   withFailureReport,
 } from './helpers.mjs';
@@ -71,14 +72,7 @@ describe('Alerts tab', () => {
 
   test('shows live values that change between two looks', async () => {
     // The demo bootstrap puts 1.0.0 in production; wait for it (bounded).
-    let model;
-    for (let i = 0; i < 120 && !model?.productionEndpoint; i++) {
-      const { body } = await api(
-        `/api/model-ops/entities/component/default/${MODEL}`,
-      );
-      model = body;
-      if (!model?.productionEndpoint) await sleep(1000);
-    }
+    const model = await waitForProduction(MODEL);
     assert.ok(
       model?.productionEndpoint,
       `${MODEL} has no production endpoint: ${JSON.stringify(model)}`,
